@@ -1,0 +1,1 @@
+"""The `rnnkit` command: argument parsing and printing only; one module per group."""
