@@ -14,6 +14,7 @@ from rnnkit.cli.common import CommandError, common_parser, emit, fail, setup
 # parsers set `func=run(args) -> dict | None`.
 COMMAND_MODULES = [
     "rnnkit.cli.info",
+    "rnnkit.cli.demo",
 ]
 
 
