@@ -16,10 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
+
+from rnnkit.training.tree import keep_lanes, tensors
 
 
 @dataclass
@@ -112,3 +115,11 @@ class StreamBatches:
     def __len__(self) -> int:
         """Chunks per epoch (exact for fixed lengths, of epoch 0 for random ones)."""
         return len(self.lengths(0))
+
+
+def reset_lanes(state: Any, batch: Any) -> Any:
+    """Zero the carried state of the lanes where `batch.reset` says a document starts."""
+    reset = getattr(batch, "reset", None)
+    if state is None or reset is None or not bool(reset.any()):
+        return state
+    return keep_lanes(state, ~reset.to(tensors(state)[0].device))

@@ -33,6 +33,7 @@ from rnnkit.training.metrics import MetricsLog, TensorBoardLog
 from rnnkit.training.optim import Schedule, make_optimizer
 from rnnkit.training.progress import Progress
 from rnnkit.training.rundir import RunDir
+from rnnkit.training.tbptt import reset_lanes
 
 BatchSource = Callable[[int], Iterable[Any]]  # epoch -> that epoch's batches, deterministic
 
@@ -297,7 +298,7 @@ class Trainer:
         for batch in self.val_source(0):
             batch = self.move(batch, self.dist.device)
             if self.carry_state:
-                state = _reset_lanes(state, batch)
+                state = reset_lanes(state, batch)
             out = model(batch, state=state)
             state = out.state if self.carry_state else None
             n = float(self.count(batch))
@@ -351,7 +352,7 @@ class Trainer:
     # -- helpers ------------------------------------------------------------------
 
     def _carry_in(self, batch: Any) -> Any:
-        return _reset_lanes(self.carry, batch) if self.carry_state else None
+        return reset_lanes(self.carry, batch) if self.carry_state else None
 
     def _log(self, record: dict[str, Any]) -> None:
         for log in (self.metrics, self.tensorboard):
@@ -402,11 +403,3 @@ def _smooth(average: float, value: float) -> float:
 def _skip(batches: Iterator[Any], n: int) -> None:
     for _ in range(n):
         next(batches, None)
-
-
-def _reset_lanes(state: Any, batch: Any) -> Any:
-    """Zero the carried state of lanes where the batch says a document starts."""
-    reset = getattr(batch, "reset", None)
-    if state is None or reset is None or not bool(reset.any()):
-        return state
-    return tree.keep_lanes(state, ~reset)
