@@ -20,7 +20,8 @@ def test_optimizer_state_round_trip():
     flat, skeleton = tree.flatten(opt.state_dict())
     opt2 = torch.optim.Adam([torch.nn.Parameter(w.detach().clone())])
     opt2.load_state_dict(tree.unflatten(skeleton, flat))
-    assert torch.equal(opt2.state_dict()["state"][0]["exp_avg"], opt.state_dict()["state"][0]["exp_avg"])
+    a, b = opt.state_dict()["state"][0], opt2.state_dict()["state"][0]
+    assert torch.equal(a["exp_avg"], b["exp_avg"]) and torch.equal(a["step"], b["step"])
 
 
 def test_detach_and_keep_lanes():
