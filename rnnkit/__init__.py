@@ -11,6 +11,13 @@ from rnnkit.cells import GRUCell, LSTMCell, RNNCell
 from rnnkit.layers import GRU, LSTM, RNN, Capture, RecurrentConfig
 
 __all__ = [
-    "GRU", "LSTM", "RNN", "Capture", "GRUCell", "LSTMCell", "RNNCell", "RecurrentConfig",
+    "GRU",
+    "LSTM",
+    "RNN",
+    "Capture",
+    "GRUCell",
+    "LSTMCell",
+    "RNNCell",
+    "RecurrentConfig",
     "__version__",
 ]

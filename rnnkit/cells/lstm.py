@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -130,5 +129,3 @@ class LSTMCell(RecurrentCell):
         if self.forget_bias is not None:
             s += f", forget_bias={self.forget_bias}"
         return s
-
-

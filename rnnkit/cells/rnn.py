@@ -14,7 +14,8 @@ class RNNCell(RecurrentCell):
     r"""Elman RNN cell.
 
     .. math::
-        h_t = \phi(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}), \quad \phi \in \{\tanh, \mathrm{relu}\}
+        h_t = \phi(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}),
+        \quad \phi \in \{\tanh, \mathrm{relu}\}
 
     State: ``(h,)`` with h of shape (B, H). Parameters as ``torch.nn.RNNCell``.
     """

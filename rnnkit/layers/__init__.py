@@ -5,4 +5,14 @@ from rnnkit.layers.config import RecurrentConfig
 from rnnkit.layers.recurrent import GRU, LSTM, RNN, from_config
 from rnnkit.layers.runner import Trace, run
 
-__all__ = ["Capture", "GRU", "LSTM", "RNN", "RecurrentConfig", "RecurrentLayer", "Trace", "from_config", "run"]
+__all__ = [
+    "Capture",
+    "GRU",
+    "LSTM",
+    "RNN",
+    "RecurrentConfig",
+    "RecurrentLayer",
+    "Trace",
+    "from_config",
+    "run",
+]

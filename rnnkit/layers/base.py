@@ -70,7 +70,12 @@ class RecurrentLayer(nn.Module):
             row = []
             for d in range(D):
                 cell = self.cell_class(
-                    in_size, config.hidden_size, config.bias, **cell_kwargs, device=device, dtype=dtype
+                    in_size,
+                    config.hidden_size,
+                    config.bias,
+                    **cell_kwargs,
+                    device=device,
+                    dtype=dtype,
                 )
                 self._adopt(cell, suffix=f"_l{k}" + ("_reverse" if d else ""))
                 row.append(cell)
@@ -137,14 +142,21 @@ class RecurrentLayer(nn.Module):
             out, final, _ = self._forward_reference(prep, states, capture=False)
         return self._restore(out, prep), self._external(final, prep)
 
-    def capture(self, input: Tensor | PackedSequence, hx: Any = None, *, lengths: Any = None) -> Capture:
+    def capture(
+        self, input: Tensor | PackedSequence, hx: Any = None, *, lengths: Any = None
+    ) -> Capture:
         """Forward through the reference runner, recording every step's gates and states."""
         prep = self._prepare(input, lengths)
         states = self._check_hx(hx, prep)
         out, final, traces = self._forward_reference(prep, states, capture=True)
-        names = [f"l{k}" + ("_reverse" if d else "") for k in range(self.num_layers)
-                 for d in range(self.config.num_directions)]
-        traces = {n: {k: self._layout(v, prep) for k, v in t.items()} for n, t in zip(names, traces)}
+        names = [
+            f"l{k}" + ("_reverse" if d else "")
+            for k in range(self.num_layers)
+            for d in range(self.config.num_directions)
+        ]
+        traces = {
+            n: {k: self._layout(v, prep) for k, v in t.items()} for n, t in zip(names, traces)
+        }
         return Capture(self._restore(out, prep), self._external(final, prep), traces)
 
     def _forward_reference(self, prep: _Prepared, states: Stacked | None, *, capture: bool):
@@ -153,8 +165,13 @@ class RecurrentLayer(nn.Module):
         per_cell = self._split(states)
         grid = [per_cell[k * D : (k + 1) * D] for k in range(self.num_layers)]
         out, finals, traces = run_stack(
-            self._cells, prep.x, grid, lengths=prep.lengths,
-            dropout=self.dropout, training=self.training, capture=capture,
+            self._cells,
+            prep.x,
+            grid,
+            lengths=prep.lengths,
+            dropout=self.dropout,
+            training=self.training,
+            capture=capture,
         )
         return out, self._stack(finals), traces
 
@@ -164,15 +181,22 @@ class RecurrentLayer(nn.Module):
         cell = self._cells[0][0]
         weights = [self._parameters[flat] for *_, flat in self._bindings]
         return run_native(
-            cell.native_mode, self.config, weights, prep.x, states,
-            lengths=prep.lengths, training=self.training,
+            cell.native_mode,
+            self.config,
+            weights,
+            prep.x,
+            states,
+            lengths=prep.lengths,
+            training=self.training,
         )
 
     # -- streaming -------------------------------------------------------------------
     def step(self, x_t: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
         """Advance one time step: x_t (B, I) -> (output_t (B, P or H), hx like forward's)."""
         if self.bidirectional:
-            raise ValueError("step() needs a unidirectional layer: the reverse direction reads the whole sequence")
+            raise ValueError(
+                "step() needs a unidirectional layer: the reverse direction reads whole sequences"
+            )
         ref = self.weight_ih_l0
         check_input(x_t, input_size=self.input_size, like=ref, ranks=(2,))
         prep = _Prepared(x_t.unsqueeze(0), None, None, unbatched=False)
@@ -239,7 +263,9 @@ class RecurrentLayer(nn.Module):
             return None
         names = ("h_0", "c_0") if self.state_is_tuple else ("hx",)
         if self.state_is_tuple and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
-            raise ValueError(f"hx must be a tuple (h_0, c_0) for {type(self).__name__}, got {type(hx).__name__}")
+            raise ValueError(
+                f"hx must be a tuple (h_0, c_0) for {type(self).__name__}, got {type(hx).__name__}"
+            )
         parts = tuple(hx) if self.state_is_tuple else (hx,)
         shapes = self._state_shapes(prep.x.shape[1], prep.unbatched)
         ref = self.weight_ih_l0
@@ -270,7 +296,15 @@ class RecurrentLayer(nn.Module):
         c = self.config
         s = f"{c.input_size}, {c.hidden_size}"
         defaults = RecurrentConfig(cell=c.cell, input_size=1, hidden_size=c.hidden_size)
-        for name in ("num_layers", "bias", "batch_first", "dropout", "bidirectional", "proj_size", "backend"):
+        for name in (
+            "num_layers",
+            "bias",
+            "batch_first",
+            "dropout",
+            "bidirectional",
+            "proj_size",
+            "backend",
+        ):
             if getattr(c, name) != getattr(defaults, name):
                 s += f", {name}={getattr(c, name)!r}"
         for name, value in c.cell_options.items():

@@ -37,12 +37,19 @@ def check_lengths(lengths: object, *, batch: int, steps: int) -> Tensor:
     ):
         n = torch.tensor(list(lengths), dtype=torch.int64)
     else:
-        raise ValueError(f"lengths must be a 1-D integer tensor or list, got {type(lengths).__name__}")
+        raise ValueError(
+            f"lengths must be a 1-D integer tensor or list, got {type(lengths).__name__}"
+        )
     if n.dim() != 1 or n.numel() != batch:
-        raise ValueError(f"lengths must have one entry per sequence (batch size {batch}), got shape {tuple(n.shape)}")
+        raise ValueError(
+            f"lengths must have one entry per sequence (batch size {batch}), "
+            f"got shape {tuple(n.shape)}"
+        )
     low, high = int(n.min()), int(n.max())
     if low < 1 or high > steps:
-        raise ValueError(f"lengths must lie in [1, {steps}] (the padded length), got values from {low} to {high}")
+        raise ValueError(
+            f"lengths must lie in [1, {steps}] (the padded length), got values from {low} to {high}"
+        )
     return n
 
 

@@ -45,8 +45,16 @@ class RNN(RecurrentLayer):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         options = {"nonlinearity": nonlinearity, "layer_norm": layer_norm}
         config = RecurrentConfig(
-            "rnn", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-            bidirectional, backend=backend, cell_options=options,
+            "rnn",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            backend=backend,
+            cell_options=options,
         )
         super().__init__(config, options, device=device, dtype=dtype)
 
@@ -86,8 +94,17 @@ class LSTM(RecurrentLayer):
     ) -> None:
         options = {"peephole": peephole, "layer_norm": layer_norm, "forget_bias": forget_bias}
         config = RecurrentConfig(
-            "lstm", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-            bidirectional, proj_size, backend=backend, cell_options=options,
+            "lstm",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            proj_size,
+            backend=backend,
+            cell_options=options,
         )
         super().__init__(config, {**options, "proj_size": proj_size}, device=device, dtype=dtype)
 
@@ -120,8 +137,16 @@ class GRU(RecurrentLayer):
     ) -> None:
         options = {"reset_after": reset_after, "layer_norm": layer_norm}
         config = RecurrentConfig(
-            "gru", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-            bidirectional, backend=backend, cell_options=options,
+            "gru",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            backend=backend,
+            cell_options=options,
         )
         super().__init__(config, options, device=device, dtype=dtype)
 
@@ -136,7 +161,16 @@ def from_config(
     c = config
     extra = {"proj_size": c.proj_size} if c.cell == "lstm" else {}
     return LAYERS[c.cell](
-        c.input_size, c.hidden_size, num_layers=c.num_layers, bias=c.bias,
-        batch_first=c.batch_first, dropout=c.dropout, bidirectional=c.bidirectional,
-        device=device, dtype=dtype, backend=c.backend, **extra, **c.cell_options,
+        c.input_size,
+        c.hidden_size,
+        num_layers=c.num_layers,
+        bias=c.bias,
+        batch_first=c.batch_first,
+        dropout=c.dropout,
+        bidirectional=c.bidirectional,
+        device=device,
+        dtype=dtype,
+        backend=c.backend,
+        **extra,
+        **c.cell_options,
     )

@@ -15,7 +15,9 @@ from torch import Tensor
 
 from rnnkit.cells.base import RecurrentCell, State
 
-Trace = dict[str, Tensor]  # name -> (T, B, H): gate activations ("i", "f", ...) and states ("h", "c")
+Trace = dict[
+    str, Tensor
+]  # name -> (T, B, H): gate activations ("i", "f", ...) and states ("h", "c")
 
 STATE_NAMES = ("h", "c")
 

@@ -15,7 +15,9 @@ LENGTHS = [6, 2, 4, 1]  # unsorted on purpose, with a full-length and a length-1
 
 def variants(mode):
     projections = (0, 2) if mode == "lstm" else (0,)
-    return itertools.product((False, True), (True, False), projections, ("full", "lengths", "packed"), (False, True))
+    return itertools.product(
+        (False, True), (True, False), projections, ("full", "lengths", "packed"), (False, True)
+    )
 
 
 def hidden_state(mode, layers, directions, proj, batch):
@@ -33,7 +35,9 @@ def test_parity_with_torch_nn(mode, num_layers, bidirectional, backend):
     """Outputs, final states, input and parameter gradients equal torch.nn's."""
     for batch_first, bias, proj, kind, with_hx in variants(mode):
         torch.manual_seed(0)
-        kwargs = dict(num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first, bias=bias)
+        kwargs = dict(
+            num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first, bias=bias
+        )
         if proj:
             kwargs["proj_size"] = proj
         ref, ours = pair(mode, I, H, backend=backend, **kwargs)
@@ -44,8 +48,12 @@ def test_parity_with_torch_nn(mode, num_layers, bidirectional, backend):
         if kind == "full":
             out_ref, out_ours = ref(x_ref, hx), ours(x_ours, hx)
         elif kind == "packed":
-            out_ref = ref(pack_padded_sequence(x_ref, lengths, batch_first, enforce_sorted=False), hx)
-            out_ours = ours(pack_padded_sequence(x_ours, lengths, batch_first, enforce_sorted=False), hx)
+            out_ref = ref(
+                pack_padded_sequence(x_ref, lengths, batch_first, enforce_sorted=False), hx
+            )
+            out_ours = ours(
+                pack_padded_sequence(x_ours, lengths, batch_first, enforce_sorted=False), hx
+            )
             assert torch.equal(out_ref[0].batch_sizes, out_ours[0].batch_sizes)
             assert torch.equal(out_ref[0].sorted_indices, out_ours[0].sorted_indices)
         else:
@@ -56,12 +64,12 @@ def test_parity_with_torch_nn(mode, num_layers, bidirectional, backend):
         assert_close_all(out_ref, out_ours)
         hx_grads = []
         if with_hx:
-            for h in (hx if isinstance(hx, tuple) else (hx,)):
+            for h in hx if isinstance(hx, tuple) else (hx,):
                 h.grad = None
         loss_of(out_ref).backward()
         if with_hx:
             hx_grads = [h.grad.clone() for h in (hx if isinstance(hx, tuple) else (hx,))]
-            for h in (hx if isinstance(hx, tuple) else (hx,)):
+            for h in hx if isinstance(hx, tuple) else (hx,):
                 h.grad = None
         loss_of(out_ours).backward()
         torch.testing.assert_close(x_ours.grad, x_ref.grad, atol=1e-5, rtol=1e-5)
@@ -146,7 +154,9 @@ def test_extended_layers_gradcheck(cls, options):
 
 def rnnkit_layer_call(layer, params, x, lengths):
     names = [n for n, _ in layer.named_parameters()]
-    out, state = torch.func.functional_call(layer, dict(zip(names, params)), (x,), {"lengths": lengths})
+    out, state = torch.func.functional_call(
+        layer, dict(zip(names, params)), (x,), {"lengths": lengths}
+    )
     return (out, *(state if isinstance(state, tuple) else (state,)))
 
 
