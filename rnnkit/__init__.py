@@ -6,3 +6,18 @@ with a readable reference backend and torch's fused kernels behind one front.
 """
 
 __version__ = "0.1.0"
+
+from rnnkit.cells import GRUCell, LSTMCell, RNNCell
+from rnnkit.layers import GRU, LSTM, RNN, Capture, RecurrentConfig
+
+__all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
+    "Capture",
+    "GRUCell",
+    "LSTMCell",
+    "RNNCell",
+    "RecurrentConfig",
+    "__version__",
+]

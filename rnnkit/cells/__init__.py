@@ -1,1 +1,8 @@
-"""rnnkit.cells."""
+"""Cells: one time step of math each — the equations and nothing else."""
+
+from rnnkit.cells.base import Gates, RecurrentCell, State
+from rnnkit.cells.gru import GRUCell
+from rnnkit.cells.lstm import LSTMCell
+from rnnkit.cells.rnn import RNNCell
+
+__all__ = ["Gates", "GRUCell", "LSTMCell", "RNNCell", "RecurrentCell", "State"]

@@ -1,1 +1,18 @@
-"""rnnkit.layers."""
+"""Layers: run cells over time — one runner, stacking, bidirection, backends."""
+
+from rnnkit.layers.base import Capture, RecurrentLayer
+from rnnkit.layers.config import RecurrentConfig
+from rnnkit.layers.recurrent import GRU, LSTM, RNN, from_config
+from rnnkit.layers.runner import Trace, run
+
+__all__ = [
+    "Capture",
+    "GRU",
+    "LSTM",
+    "RNN",
+    "RecurrentConfig",
+    "RecurrentLayer",
+    "Trace",
+    "from_config",
+    "run",
+]

@@ -1,0 +1,82 @@
+"""Input validation for the layers: one clear line naming the problem."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+
+def check_input(x: object, *, input_size: int, like: Tensor, ranks: tuple[int, ...]) -> Tensor:
+    """Check an input tensor's type, rank, feature size, dtype and device against ``like``."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"input must be a torch.Tensor or PackedSequence, got {type(x).__name__}")
+    if x.dim() not in ranks:
+        shapes = " or ".join(f"{r}-D" for r in ranks)
+        raise ValueError(f"input must be {shapes}, got a {x.dim()}-D tensor of shape {_shape(x)}")
+    if x.shape[-1] != input_size:
+        raise ValueError(
+            f"input has {x.shape[-1]} features in its last dimension, expected input_size="
+            f"{input_size} (input shape {_shape(x)})"
+        )
+    if any(n == 0 for n in x.shape[:-1]):
+        raise ValueError(f"input must not be empty, got shape {_shape(x)}")
+    _check_like("input", x, like)
+    return x
+
+
+def check_lengths(lengths: object, *, batch: int, steps: int) -> Tensor:
+    """Validate per-sequence lengths; returns them as a CPU int64 tensor (B,)."""
+    if isinstance(lengths, Tensor):
+        if lengths.dtype.is_floating_point or lengths.dtype == torch.bool:
+            raise ValueError(f"lengths must be integers, got dtype {lengths.dtype}")
+        n = lengths.detach().to("cpu", torch.int64)
+    elif isinstance(lengths, Sequence) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in lengths
+    ):
+        n = torch.tensor(list(lengths), dtype=torch.int64)
+    else:
+        raise ValueError(
+            f"lengths must be a 1-D integer tensor or list, got {type(lengths).__name__}"
+        )
+    if n.dim() != 1 or n.numel() != batch:
+        raise ValueError(
+            f"lengths must have one entry per sequence (batch size {batch}), "
+            f"got shape {tuple(n.shape)}"
+        )
+    low, high = int(n.min()), int(n.max())
+    if low < 1 or high > steps:
+        raise ValueError(
+            f"lengths must lie in [1, {steps}] (the padded length), got values from {low} to {high}"
+        )
+    return n
+
+
+def check_state(name: str, h: object, shape: tuple[int, ...], like: Tensor) -> Tensor:
+    """Check one initial-state tensor's shape, dtype and device."""
+    if not isinstance(h, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(h).__name__}")
+    if tuple(h.shape) != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {_shape(h)}")
+    _check_like(name, h, like)
+    return h
+
+
+def _check_like(name: str, t: Tensor, like: Tensor) -> None:
+    if not t.dtype.is_floating_point:
+        raise ValueError(f"{name} must be a floating-point tensor, got dtype {t.dtype}")
+    if t.dtype != like.dtype:
+        raise ValueError(
+            f"{name} has dtype {t.dtype} but the layer's parameters are {like.dtype}; "
+            f"convert one of them with .to()"
+        )
+    if t.device != like.device:
+        raise ValueError(
+            f"{name} is on {t.device} but the layer's parameters are on {like.device}; "
+            f"move one of them with .to()"
+        )
+
+
+def _shape(t: Tensor) -> tuple[int, ...]:
+    return tuple(t.shape)
