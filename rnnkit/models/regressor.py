@@ -10,8 +10,8 @@ from typing import Any
 
 import torch.nn.functional as F
 from torch import nn
-from torch.nn import LSTM  # the LSTM layer; becomes `from rnnkit import LSTM` once it lands
 
+from rnnkit import LSTM
 from rnnkit.models.output import Output
 
 
