@@ -1,6 +1,7 @@
 """Model-agnostic training: Trainer, truncated-BPTT streams, clipping, checkpoints,
 progress and metrics logging, distributed data parallel."""
 
+from rnnkit.training.batches import count_items
 from rnnkit.training.config import TrainConfig
 from rnnkit.training.errors import (
     MissingDependency,
@@ -10,7 +11,7 @@ from rnnkit.training.errors import (
 )
 from rnnkit.training.rundir import RunDir
 from rnnkit.training.tbptt import Chunk, StreamBatches, chunk_lengths
-from rnnkit.training.trainer import Trainer, count_items
+from rnnkit.training.trainer import Trainer
 from rnnkit.training.tree import detach_state, keep_lanes, to_device
 
 __all__ = [

@@ -91,3 +91,17 @@ class Schedule:
 
     def load_state_dict(self, d: dict[str, Any]) -> None:
         self.scale, self.best, self.bad_evals = d["scale"], d["best"], d["bad_evals"]
+
+
+def clip_gradients(params: list[nn.Parameter], cfg: TrainConfig) -> float:
+    """Clip by value (element-wise) and/or by global norm as `cfg` says.
+
+    Returns the global L2 norm of all gradients *before* any clipping.
+    """
+    params = [p for p in params if p.grad is not None]
+    norm = float(torch.nn.utils.get_total_norm([p.grad for p in params]))
+    if cfg.clip_value is not None:
+        torch.nn.utils.clip_grad_value_(params, cfg.clip_value)
+    if cfg.clip is not None:
+        torch.nn.utils.clip_grad_norm_(params, cfg.clip)
+    return norm

@@ -15,7 +15,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,24 +26,16 @@ from torch import nn
 from rnnkit.training import checkpoint as ckpt
 from rnnkit.training import distributed as ddp
 from rnnkit.training import tree
+from rnnkit.training.batches import as_source, count_items, skip
 from rnnkit.training.callbacks import Callbacks
 from rnnkit.training.config import TrainConfig
 from rnnkit.training.errors import TrainingDiverged, TrainingInterrupted
+from rnnkit.training.evaluation import BestTracker, loss_sum
 from rnnkit.training.metrics import MetricsLog, TensorBoardLog
-from rnnkit.training.optim import Schedule, make_optimizer
+from rnnkit.training.optim import Schedule, clip_gradients, make_optimizer
 from rnnkit.training.progress import Progress
 from rnnkit.training.rundir import RunDir
 from rnnkit.training.tbptt import reset_lanes
-
-BatchSource = Callable[[int], Iterable[Any]]  # epoch -> that epoch's batches, deterministic
-
-
-def count_items(batch: Any) -> int:
-    """Samples in a batch: its ``len()`` if it defines one, else dim 0 of its first tensor."""
-    if hasattr(batch, "__len__") and not isinstance(batch, (tuple, list, dict, torch.Tensor)):
-        return len(batch)
-    found = tree.tensors(batch)
-    return int(found[0].shape[0]) if found else 1
 
 
 class Trainer:
@@ -63,7 +55,7 @@ class Trainer:
                  progress: Progress | None = None, tensorboard: bool = False):
         self.config, self.dist = config, dist or ddp.DistInfo()
         self.model = ddp.wrap(model.to(self.dist.device), self.dist)
-        self.train_source, self.val_source = _as_source(train_data), _as_source(val_data)
+        self.train_source, self.val_source = as_source(train_data), as_source(val_data)
         self.evaluate_fn, self.carry_state = evaluate, carry_state
         self.count, self.move = count, move
         self.run = RunDir(run) if isinstance(run, (str, Path)) else run
@@ -79,8 +71,7 @@ class Trainer:
         self.step = self.epoch = self.batch_in_epoch = 0
         self.carry: Any = None  # detached recurrent state carried between batches
         self.elapsed = 0.0  # training seconds, summed over resumed sessions
-        self.best: float | None = None  # best value of config.metric so far
-        self.bad_evals = 0  # evaluations since `best` improved (early stopping)
+        self.tracker = BestTracker(config.mode, config.patience)  # best metric, early stopping
         self.last_eval_step = -1
         self.recent: deque[float] = deque(maxlen=config.log_every)  # recent train losses
         self.last: dict[str, Any] = {}  # metrics of the latest step
@@ -151,8 +142,8 @@ class Trainer:
         if self.recent:
             out["loss"] = sum(self.recent) / len(self.recent)
         out.update(self.eval_metrics)
-        if self.best is not None:
-            out[f"best_{self.config.metric}"] = self.best
+        if self.tracker.best is not None:
+            out[f"best_{self.config.metric}"] = self.tracker.best
         out["stopped"] = self.stop_reason or "done"
         out["seconds"] = round(self.elapsed, 3)
         return out
@@ -162,7 +153,7 @@ class Trainer:
     def _loop(self) -> None:
         while not self._budget_spent():
             batches = iter(self.train_source(self.epoch))
-            _skip(batches, self.batch_in_epoch)  # resuming mid-epoch
+            skip(batches, self.batch_in_epoch)  # resuming mid-epoch
             for batch in batches:
                 self._train_step(batch)
                 self._after_step()
@@ -197,17 +188,12 @@ class Trainer:
         self._record_step(loss, lr, items, time.perf_counter() - t0)
 
     def _clip(self, loss: float) -> float:
-        """Check for divergence, clip as configured; return the pre-clip global norm."""
-        params = [p for p in self.model.parameters() if p.grad is not None]
-        norm = float(torch.nn.utils.get_total_norm([p.grad for p in params]))
+        """Stop on a NaN/inf loss or gradient norm; clip; return the pre-clip global norm."""
+        norm = clip_gradients(list(self.model.parameters()), self.config)
         for what, value in (("the loss", loss), ("the gradient norm", norm)):
             if not math.isfinite(value):
                 saved = self.run.checkpoint("last") if self.run else None
                 raise TrainingDiverged(self.step + 1, what, value, str(saved) if saved else None)
-        if self.config.clip_value is not None:
-            torch.nn.utils.clip_grad_value_(params, self.config.clip_value)
-        if self.config.clip is not None:
-            torch.nn.utils.clip_grad_norm_(params, self.config.clip)
         return norm
 
     def _record_step(self, loss: float, lr: float, items: float, seconds: float) -> None:
@@ -278,32 +264,20 @@ class Trainer:
 
     def _observe(self, metrics: dict[str, Any]) -> bool:
         """Track the best metric and early stopping; True when it improved."""
-        cfg = self.config
-        if cfg.metric not in metrics:
-            raise ValueError(f"TrainConfig.metric {cfg.metric!r} is not among the "
+        if self.config.metric not in metrics:
+            raise ValueError(f"TrainConfig.metric {self.config.metric!r} is not among the "
                              f"evaluation metrics {sorted(metrics)}")
-        value = float(metrics[cfg.metric])
+        value = float(metrics[self.config.metric])
         self.schedule.observe(value)
-        if self.best is None or (value < self.best if cfg.mode == "min" else value > self.best):
-            self.best, self.bad_evals = value, 0
-            return True
-        self.bad_evals += 1
-        if cfg.patience is not None and self.bad_evals >= cfg.patience:
+        improved = self.tracker.update(value)
+        if self.tracker.exhausted:
             self.stop_reason = "early_stop"
-        return False
+        return improved
 
     def _mean_val_loss(self, model: nn.Module) -> dict[str, float]:
-        total = weight = 0.0
-        state = None
-        for batch in self.val_source(0):
-            batch = self.move(batch, self.dist.device)
-            if self.carry_state:
-                state = reset_lanes(state, batch)
-            out = model(batch, state=state)
-            state = out.state if self.carry_state else None
-            n = float(self.count(batch))
-            total, weight = total + float(out.loss) * n, weight + n
-        total, weight = ddp.all_sum([total, weight], self.dist)
+        sums = loss_sum(model, self.val_source(0), move=self.move, count=self.count,
+                        device=self.dist.device, carry_state=self.carry_state)
+        total, weight = ddp.all_sum(list(sums), self.dist)
         return {"val_loss": total / max(weight, 1.0)}
 
     def _save_last(self) -> None:
@@ -324,14 +298,14 @@ class Trainer:
 
     def _commit(self, tag: str, fill: Callable[[Path], None]) -> None:
         meta = {"step": self.step, "epoch": self.epoch, "train": self.last,
-                "eval": self.eval_metrics, "best": self.best}
+                "eval": self.eval_metrics, "best": self.tracker.best}
         self.saved = self.run.commit(tag, fill, meta)
         self.callbacks.fire("on_checkpoint", self)
 
     def _trainer_state(self) -> dict[str, Any]:
         return {
             "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
-            "elapsed": self.elapsed, "best": self.best, "bad_evals": self.bad_evals,
+            "elapsed": self.elapsed, "tracker": self.tracker.state_dict(),
             "last_eval_step": self.last_eval_step, "recent": list(self.recent),
             "eval_metrics": self.eval_metrics, "world": self.dist.world,
             "optimizer": self.optimizer.state_dict(), "schedule": self.schedule.state_dict(),
@@ -340,7 +314,8 @@ class Trainer:
 
     def _load_state(self, s: dict[str, Any]) -> None:
         self.step, self.epoch, self.batch_in_epoch = s["step"], s["epoch"], s["batch_in_epoch"]
-        self.elapsed, self.best, self.bad_evals = s["elapsed"], s["best"], s["bad_evals"]
+        self.elapsed = s["elapsed"]
+        self.tracker.load_state_dict(s["tracker"])
         self.last_eval_step, self.eval_metrics = s["last_eval_step"], s["eval_metrics"]
         self.recent.extend(s["recent"])
         self.optimizer.load_state_dict(s["optimizer"])
@@ -388,18 +363,6 @@ class Trainer:
                 signal.signal(s, h)
 
 
-def _as_source(data: Any) -> BatchSource | None:
-    """A callable ``epoch -> batches`` from a callable or a re-iterable collection."""
-    if data is None or callable(data):
-        return data
-    return lambda epoch: data
-
-
 def _smooth(average: float, value: float) -> float:
     """Exponential moving average (0.9), starting at the first value."""
     return value if average == 0 else 0.9 * average + 0.1 * value
-
-
-def _skip(batches: Iterator[Any], n: int) -> None:
-    for _ in range(n):
-        next(batches, None)
