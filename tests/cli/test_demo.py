@@ -110,3 +110,15 @@ def test_torchrun_two_processes_match_one_process(tmp_path):
     assert main([*args, "--out", str(tmp_path / "one")]) == 0
     assert same(weights(tmp_path / "one"), weights(tmp_path / "two"), tol=1e-6)
     assert result["step"] == 6
+
+
+def test_torchrun_resume_carries_every_rank_state(tmp_path):
+    args = [*TINY, "--quiet", "--seed", "2", "--schedule", "constant"]
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                "--nproc_per_node=2", "-m", "rnnkit"]
+    for steps, extra in (("3", []), ("7", ["--resume"])):
+        done = subprocess.run([*torchrun, *args, "--steps", steps, "--out", str(tmp_path / "two"),
+                               *extra], capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert main([*args, "--steps", "7", "--out", str(tmp_path / "one")]) == 0
+    assert same(weights(tmp_path / "one"), weights(tmp_path / "two"), tol=1e-6)

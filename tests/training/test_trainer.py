@@ -150,3 +150,27 @@ def test_signal_saves_last_and_stops(tmp_path, signum):
 def test_callbacks_reject_unknown_events():
     with pytest.raises(ValueError, match="on_batch_start"):
         stream_trainer().add_callback("on_batch_start", print)
+
+
+def test_time_budget_stops_training():
+    summary = stream_trainer(steps=1000, minutes=1e-9).fit()
+    assert summary["step"] == 1 and summary["stopped"] == "time"
+
+
+def test_epochs_over_a_list_of_batches_and_resume_mid_epoch(tmp_path):
+    def trainer(run, **kw):
+        torch.manual_seed(0)
+        return Trainer(Linear(), TrainConfig(lr=0.05, optimizer="rmsprop", **kw), pairs(5),
+                       val_data=pairs(2, seed=1), run=run)
+
+    full = trainer(tmp_path / "a", epochs=3)
+    assert full.total_steps == 15
+    full.fit()
+    cut = trainer(tmp_path / "b", epochs=3)
+    cut.add_callback("on_step_end", lambda t: t.step == 7 and t.request_stop())
+    cut.fit()
+    again = trainer(tmp_path / "b", epochs=3)
+    assert again.resume() == 7 and again.batch_in_epoch == 2
+    again.fit()
+    a, b = weights(full.model), weights(again.model)
+    assert all(torch.equal(a[k], b[k]) for k in a) and again.epoch == 3
