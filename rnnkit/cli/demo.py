@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     g.add_argument("--layers", type=int, default=1, help="stacked LSTM layers (default: 1)")
     g.add_argument("--length", type=int, default=40_000, help="series length (default: 40000)")
     g.add_argument("--noise", type=float, default=0.05, help="noise std (default: 0.05)")
-    add_training_flags(p, steps=1500, batch_size=32, lr=3e-3, bptt=50, eval_every=250,
+    add_training_flags(p, steps=1000, batch_size=32, lr=3e-3, bptt=50, eval_every=200,
                        log_every=100, schedule="cosine", warmup=50, clip=1.0)
     p.set_defaults(func=run)
 

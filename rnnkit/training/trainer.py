@@ -82,7 +82,6 @@ class Trainer:
         self._signal = 0
         self._saved_step = -1  # step of the `last` checkpoint written by this process
         self._rate = 0.0  # smoothed items per second
-        self._step_s = 0.0  # smoothed seconds per step
 
     # -- public API ---------------------------------------------------------------
 
@@ -200,7 +199,6 @@ class Trainer:
         self.step, self.batch_in_epoch = self.step + 1, self.batch_in_epoch + 1
         self.elapsed += seconds
         self._rate = _smooth(self._rate, items / max(seconds, 1e-9))
-        self._step_s = _smooth(self._step_s, seconds)
         self.recent.append(loss)
         self.last = {"split": "train", "step": self.step, "epoch": self.epoch, "loss": loss,
                      "grad_norm": self.grad_norm, "lr": lr, "items": int(items),
@@ -208,7 +206,7 @@ class Trainer:
         self._log(self.last)
         shown = dict(self.last)
         if self.total_steps:
-            shown["eta_s"] = (self.total_steps - self.step) * self._step_s
+            shown["eta_s"] = (self.total_steps - self.step) * self.elapsed / self.step
         self.progress.update(self.step, shown)
         self.callbacks.fire("on_step_end", self)
 
