@@ -192,7 +192,8 @@ class Trainer:
         for what, value in (("the loss", loss), ("the gradient norm", norm)):
             if not math.isfinite(value):
                 saved = self.run.checkpoint("last") if self.run else None
-                raise TrainingDiverged(self.step + 1, what, value, str(saved) if saved else None)
+                raise TrainingDiverged(self.step + 1, what, value, str(saved) if saved else None,
+                                       clipping=self.config.clip is not None)
         return norm
 
     def _record_step(self, loss: float, lr: float, items: float, seconds: float) -> None:
