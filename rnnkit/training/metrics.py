@@ -72,3 +72,25 @@ class TensorBoardLog:
     def close(self) -> None:
         self.writer.flush()
         self.writer.close()
+
+
+class Logs:
+    """Where training records go: metrics.jsonl, and TensorBoard when asked."""
+
+    def __init__(self, metrics_path: Path | None, tensorboard_dir: Path | None = None):
+        self.jsonl = MetricsLog(metrics_path) if metrics_path is not None else None
+        self.tensorboard = TensorBoardLog(tensorboard_dir) if tensorboard_dir else None
+
+    def write(self, record: dict[str, Any]) -> None:
+        for log in (self.jsonl, self.tensorboard):
+            if log is not None:
+                log.write(record)
+
+    def truncate_after(self, step: int) -> None:
+        if self.jsonl is not None:
+            self.jsonl.truncate_after(step)
+
+    def close(self) -> None:
+        for log in (self.jsonl, self.tensorboard):
+            if log is not None:
+                log.close()

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import math
 import signal
-import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +29,11 @@ from rnnkit.training.callbacks import Callbacks
 from rnnkit.training.config import TrainConfig
 from rnnkit.training.errors import TrainingDiverged, TrainingInterrupted
 from rnnkit.training.evaluation import BestTracker, loss_sum
-from rnnkit.training.metrics import MetricsLog, TensorBoardLog
+from rnnkit.training.metrics import Logs
 from rnnkit.training.optim import Schedule, clip_gradients, make_optimizer
 from rnnkit.training.progress import Progress
 from rnnkit.training.rundir import RunDir
+from rnnkit.training.signals import StopSignals
 from rnnkit.training.tbptt import reset_lanes
 
 
@@ -64,10 +63,7 @@ class Trainer:
         self.total_steps = self._total_steps(train_data)
         self.schedule = Schedule(self.optimizer, config, self.total_steps)
         self.callbacks = Callbacks()
-        self.metrics = MetricsLog(self.run.metrics_path) if self.run and self.dist.main else None
-        self.tensorboard = None
-        if tensorboard and self.dist.main:
-            self.tensorboard = TensorBoardLog(self.run.root / "tensorboard" if self.run else "tb")
+        self.logs = self._open_logs(tensorboard)
         self.step = self.epoch = self.batch_in_epoch = 0
         self.carry: Any = None  # detached recurrent state carried between batches
         self.elapsed = 0.0  # training seconds, summed over resumed sessions
@@ -79,7 +75,7 @@ class Trainer:
         self.grad_norm: float | None = None  # global gradient norm before clipping
         self.saved: Path | None = None  # checkpoint directory written last
         self.stop_reason: str | None = None
-        self._signal = 0
+        self.signals = StopSignals()  # SIGINT / SIGTERM received during fit
         self._saved_step = -1  # step of the `last` checkpoint written by this process
         self._rate = 0.0  # smoothed items per second
 
@@ -100,14 +96,12 @@ class Trainer:
         self.progress.start(self.total_steps, self.step)
         self.callbacks.fire("on_train_start", self)
         try:
-            with self._signal_handlers():
+            with self.signals:
                 self._loop()
             self._finish()
         finally:
             self.progress.close()
-            for log in (self.metrics, self.tensorboard):
-                if log is not None:
-                    log.close()
+            self.logs.close()
         return self.summary()
 
     def resume(self) -> int:
@@ -118,8 +112,7 @@ class Trainer:
             raise FileNotFoundError(f"nothing to resume: no checkpoint in {root}")
         ckpt.load_weights(self.model, where / ckpt.MODEL_FILE)
         self._load_state(ckpt.load_tree(where, "trainer"))
-        if self.metrics is not None:
-            self.metrics.truncate_after(self.step)
+        self.logs.truncate_after(self.step)
         return self.step
 
     def evaluate(self) -> dict[str, Any]:
@@ -175,15 +168,16 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         out.loss.backward()
         self.callbacks.fire("on_after_backward", self)
+        signalled = float(self.signals.received > 0)
         loss, items, signalled = ddp.all_sum(
-            [out.loss.item(), float(self.count(batch)), float(self._signal > 0)], self.dist)
+            [out.loss.item(), float(self.count(batch)), signalled], self.dist)
         loss /= self.dist.world
         self.grad_norm = self._clip(loss)
         self.optimizer.step()
         if self.carry_state:
             self.carry = tree.detach_state(out.state)
-        if signalled and not self._signal:
-            self._signal = signal.SIGTERM  # another rank was signalled
+        if signalled and not self.signals.received:
+            self.signals.received = signal.SIGTERM  # another rank was signalled
         self._record_step(loss, lr, items, time.perf_counter() - t0)
 
     def _clip(self, loss: float) -> float:
@@ -204,7 +198,7 @@ class Trainer:
         self.last = {"split": "train", "step": self.step, "epoch": self.epoch, "loss": loss,
                      "grad_norm": self.grad_norm, "lr": lr, "items": int(items),
                      "items_per_s": self._rate, "time": round(self.elapsed, 4)}
-        self._log(self.last)
+        self.logs.write(self.last)
         shown = dict(self.last)
         if self.total_steps:
             shown["eta_s"] = (self.total_steps - self.step) * self.elapsed / self.step
@@ -217,9 +211,9 @@ class Trainer:
             self._evaluate_and_checkpoint()
         elif cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
             self._save_last()
-        if self._signal:
+        if self.signals.received:
             self._save_last()
-            raise TrainingInterrupted(self._signal, self.step,
+            raise TrainingInterrupted(self.signals.received, self.step,
                                       str(self.saved) if self.saved else None)
 
     def _finish(self) -> None:
@@ -251,7 +245,7 @@ class Trainer:
         improved = False
         if metrics:
             self.eval_metrics = metrics
-            self._log({"split": "val", "step": self.step, "epoch": self.epoch, **metrics})
+            self.logs.write({"split": "val", "step": self.step, "epoch": self.epoch, **metrics})
             improved = self._observe(metrics)
             self.progress.message("eval " + "  ".join(
                 f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()))
@@ -328,10 +322,12 @@ class Trainer:
     def _carry_in(self, batch: Any) -> Any:
         return reset_lanes(self.carry, batch) if self.carry_state else None
 
-    def _log(self, record: dict[str, Any]) -> None:
-        for log in (self.metrics, self.tensorboard):
-            if log is not None:
-                log.write(record)
+    def _open_logs(self, tensorboard: bool) -> Logs:
+        if tensorboard and self.run is None:
+            raise ValueError("--tensorboard needs a run directory (--out RUN)")
+        if not (self.run and self.dist.main):
+            return Logs(None)
+        return Logs(self.run.metrics_path, self.run.root / "tensorboard" if tensorboard else None)
 
     def _total_steps(self, train_data: Any) -> int | None:
         cfg = self.config
@@ -341,25 +337,6 @@ class Trainer:
             return (cfg.epochs or 1) * len(train_data)
         except TypeError:
             return None
-
-    @contextmanager
-    def _signal_handlers(self) -> Iterator[None]:
-        """SIGINT/SIGTERM set a flag acted on at the next step boundary; twice: stop now."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-
-        def handler(signum: int, frame: Any) -> None:
-            if self._signal:
-                raise KeyboardInterrupt
-            self._signal = signum
-
-        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for s, h in previous.items():
-                signal.signal(s, h)
 
 
 def _smooth(average: float, value: float) -> float:

@@ -37,3 +37,8 @@ def test_tensorboard_event_files(tmp_path):
     trainer = stream_trainer(tmp_path, steps=2, tensorboard=True)
     trainer.fit()
     assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def test_tensorboard_needs_a_run_directory():
+    with pytest.raises(ValueError, match="--out"):
+        stream_trainer(tensorboard=True)
