@@ -29,6 +29,8 @@ def info() -> dict:
         "cuda": bool(torch.cuda.is_available()),
         "cudnn": bool(torch.backends.cudnn.is_available()) if torch.cuda.is_available() else False,
         "cuda_devices": torch.cuda.device_count(),
+        "gloo": bool(torch.distributed.is_available() and torch.distributed.is_gloo_available()),
+        "nccl": bool(torch.distributed.is_available() and torch.distributed.is_nccl_available()),
     }
 
 

@@ -9,6 +9,7 @@ rank reads its own shard of every global batch; only rank 0 writes files.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +80,12 @@ def shard(batch: Any, info: DistInfo) -> Any:
         return t[info.rank * n : (info.rank + 1) * n]
 
     return tree.map_tensors(batch, take)
+
+
+def shard_source(source: Callable[[int], Iterable[Any]], info: DistInfo
+                 ) -> Callable[[int], Iterator[Any]]:
+    """A batch source (``epoch -> global batches``) yielding this rank's shards."""
+    return lambda epoch: (shard(batch, info) for batch in source(epoch))
 
 
 def all_sum(values: list[float], info: DistInfo) -> list[float]:

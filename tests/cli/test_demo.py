@@ -122,3 +122,16 @@ def test_torchrun_resume_carries_every_rank_state(tmp_path):
         assert done.returncode == 0, done.stderr[-2000:]
     assert main([*args, "--steps", "7", "--out", str(tmp_path / "one")]) == 0
     assert same(weights(tmp_path / "one"), weights(tmp_path / "two"), tol=1e-6)
+
+
+def test_same_seed_same_losses_through_the_cli(capsys):
+    results = []
+    for seed in ("4", "4", "5"):
+        assert main([*TINY, "--steps", "4", "--seed", seed, "--quiet", "--json"]) == 0
+        results.append(json.loads(capsys.readouterr().out.strip().splitlines()[-1]))
+    assert results[0]["loss"] == results[1]["loss"] != results[2]["loss"]
+
+
+def test_debug_shows_the_traceback():
+    with pytest.raises(ValueError, match="--resume needs --out"):
+        main([*TINY, "--resume", "--debug"])

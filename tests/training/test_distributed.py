@@ -28,3 +28,9 @@ def test_lane_split_takes_the_batch_dimension_of_states():
     part = ddp.split_lanes(state, DistInfo(rank=1, world=2))
     assert torch.equal(part[0], state[0][:, 2:]) and part[1].shape == (2, 6)
     assert ddp.gather_lanes(state, DistInfo()) is state
+
+
+def test_shard_source_yields_this_rank_rows():
+    source = lambda epoch: [torch.arange(4) + 10 * epoch]  # noqa: E731
+    mine = ddp.shard_source(source, DistInfo(rank=1, world=2))
+    assert [b.tolist() for b in mine(1)] == [[12, 13]]
