@@ -212,7 +212,8 @@ class Trainer:
         elif cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
             self._save_last()
         if self.signals.received:
-            self._save_last()
+            if self._saved_step != self.step:
+                self._save_last()
             raise TrainingInterrupted(self.signals.received, self.step,
                                       str(self.saved) if self.saved else None)
 
@@ -274,7 +275,9 @@ class Trainer:
         return {"val_loss": total / max(weight, 1.0)}
 
     def _save_last(self) -> None:
-        state = self._trainer_state()  # collective under DDP: every rank gathers
+        """Write `last`. Every rank must call it (the carried state is gathered)."""
+        state = self._trainer_state()
+        self._saved_step = self.step  # on every rank, so all take the same branches
         if not (self.run and self.dist.main):
             return
 
@@ -283,7 +286,6 @@ class Trainer:
             ckpt.save_tree(d, "trainer", state)
 
         self._commit("last", fill)
-        self._saved_step = self.step
 
     def _save_best(self) -> None:
         if self.dist.main:
