@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import shlex
 import sys
 from collections.abc import Sequence
@@ -61,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return fail("interrupted")
     except TrainingInterrupted as e:
+        if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 speaks for all
+            return 128 + e.signum
         if e.checkpoint:
             print(f"rnnkit: {e}; resume with: {resume_hint(argv)}", file=sys.stderr, flush=True)
         else:

@@ -214,8 +214,8 @@ class Trainer:
         if self.signals.received:
             if self._saved_step != self.step:
                 self._save_last()
-            raise TrainingInterrupted(self.signals.received, self.step,
-                                      str(self.saved) if self.saved else None)
+            saved = str(self.run.root / "last") if self.run else None
+            raise TrainingInterrupted(self.signals.received, self.step, saved)
 
     def _finish(self) -> None:
         if self.last_eval_step != self.step:
