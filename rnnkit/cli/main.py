@@ -73,6 +73,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         return fail(str(e) or type(e).__name__)
+    except Exception as e:  # a bug or an unexpected failure: still one line
+        if debug:
+            raise
+        first = (str(e).strip().splitlines() or [""])[0]
+        return fail(f"{type(e).__name__}: {first} (run with --debug for the traceback)")
     emit(args, result)
     return 0
 

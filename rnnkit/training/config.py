@@ -17,7 +17,7 @@ class TrainConfig:
 
     steps: int | None = None  # optimizer steps to train for (None: use epochs)
     epochs: int | None = None  # passes over the training data (None with steps=None: 1)
-    minutes: float | None = None  # wall-clock budget; stops at the first step past it
+    minutes: float | None = None  # training-time budget (summed over resumed sessions)
     batch_size: int = 32  # global batch size (samples, or TBPTT lanes), split over ranks
     lr: float = 1e-3  # peak learning rate
     optimizer: str = "adam"  # one of OPTIMIZERS

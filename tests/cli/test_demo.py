@@ -136,3 +136,14 @@ def test_same_seed_same_losses_through_the_cli(capsys):
 def test_debug_shows_the_traceback():
     with pytest.raises(ValueError, match="--resume needs --out"):
         main([*TINY, "--resume", "--debug"])
+
+
+def test_unexpected_errors_are_one_line_too(capsys, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("shapes do not match\nsecond line")
+
+    monkeypatch.setattr("rnnkit.cli.demo.train_demo", broken)
+    assert main([*TINY, "--steps", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["rnnkit: error: RuntimeError: shapes do not match (run with --debug for the "
+                   "traceback)"]
