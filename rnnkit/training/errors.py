@@ -10,12 +10,21 @@ class TrainingError(Exception):
 class TrainingDiverged(TrainingError):
     """The loss or the gradient norm became NaN or infinite."""
 
-    def __init__(self, step: int, what: str, value: float, checkpoint: str | None = None,
-                 clipping: bool = False):
+    def __init__(
+        self,
+        step: int,
+        what: str,
+        value: float,
+        checkpoint: str | None = None,
+        clipping: bool = False,
+    ):
         self.step, self.what, self.value = step, what, value
         where = f"; the last good checkpoint is {checkpoint}" if checkpoint else ""
-        cure = ("a lower learning rate (--lr) or a smaller --clip" if clipping else
-                "gradient clipping (--clip 1.0) or a lower learning rate (--lr)")
+        cure = (
+            "a lower learning rate (--lr) or a smaller --clip"
+            if clipping
+            else "gradient clipping (--clip 1.0) or a lower learning rate (--lr)"
+        )
         super().__init__(f"training diverged at step {step}: {what} is {value}; try {cure}{where}")
 
 

@@ -46,12 +46,22 @@ class Trainer:
     default mean validation loss. `run`: run directory for checkpoints and metrics.
     """
 
-    def __init__(self, model: nn.Module, config: TrainConfig, train_data: Any, *,
-                 val_data: Any = None, evaluate: Callable[[nn.Module], dict] | None = None,
-                 run: RunDir | str | Path | None = None, dist: ddp.DistInfo | None = None,
-                 carry_state: bool = False, count: Callable[[Any], int] = count_items,
-                 move: Callable[[Any, str], Any] = tree.to_device,
-                 progress: Progress | None = None, tensorboard: bool = False):
+    def __init__(
+        self,
+        model: nn.Module,
+        config: TrainConfig,
+        train_data: Any,
+        *,
+        val_data: Any = None,
+        evaluate: Callable[[nn.Module], dict] | None = None,
+        run: RunDir | str | Path | None = None,
+        dist: ddp.DistInfo | None = None,
+        carry_state: bool = False,
+        count: Callable[[Any], int] = count_items,
+        move: Callable[[Any, str], Any] = tree.to_device,
+        progress: Progress | None = None,
+        tensorboard: bool = False,
+    ):
         self.config, self.dist = config, dist or ddp.DistInfo()
         self.model = ddp.wrap(model.to(self.dist.device), self.dist)
         self.train_source, self.val_source = as_source(train_data), as_source(val_data)
@@ -170,7 +180,8 @@ class Trainer:
         self.callbacks.fire("on_after_backward", self)
         signalled = float(self.signals.received > 0)
         loss, items, signalled = ddp.all_sum(
-            [out.loss.item(), float(self.count(batch)), signalled], self.dist)
+            [out.loss.item(), float(self.count(batch)), signalled], self.dist
+        )
         loss /= self.dist.world
         self.grad_norm = self._clip(loss)
         self.optimizer.step()
@@ -186,8 +197,13 @@ class Trainer:
         for what, value in (("the loss", loss), ("the gradient norm", norm)):
             if not math.isfinite(value):
                 saved = self.run.checkpoint("last") if self.run else None
-                raise TrainingDiverged(self.step + 1, what, value, str(saved) if saved else None,
-                                       clipping=self.config.clip is not None)
+                raise TrainingDiverged(
+                    self.step + 1,
+                    what,
+                    value,
+                    str(saved) if saved else None,
+                    clipping=self.config.clip is not None,
+                )
         return norm
 
     def _record_step(self, loss: float, lr: float, items: float, seconds: float) -> None:
@@ -195,9 +211,17 @@ class Trainer:
         self.elapsed += seconds
         self._rate = _smooth(self._rate, items / max(seconds, 1e-9))
         self.recent.append(loss)
-        self.last = {"split": "train", "step": self.step, "epoch": self.epoch, "loss": loss,
-                     "grad_norm": self.grad_norm, "lr": lr, "items": int(items),
-                     "items_per_s": self._rate, "time": round(self.elapsed, 4)}
+        self.last = {
+            "split": "train",
+            "step": self.step,
+            "epoch": self.epoch,
+            "loss": loss,
+            "grad_norm": self.grad_norm,
+            "lr": lr,
+            "items": int(items),
+            "items_per_s": self._rate,
+            "time": round(self.elapsed, 4),
+        }
         self.logs.write(self.last)
         shown = dict(self.last)
         if self.total_steps:
@@ -248,8 +272,13 @@ class Trainer:
             self.eval_metrics = metrics
             self.logs.write({"split": "val", "step": self.step, "epoch": self.epoch, **metrics})
             improved = self._observe(metrics)
-            self.progress.message("eval " + "  ".join(
-                f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()))
+            self.progress.message(
+                "eval "
+                + "  ".join(
+                    f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                    for k, v in metrics.items()
+                )
+            )
             self.callbacks.fire("on_eval", self)
         if self.run:
             self._save_last()
@@ -259,8 +288,10 @@ class Trainer:
     def _observe(self, metrics: dict[str, Any]) -> bool:
         """Track the best metric and early stopping; True when it improved."""
         if self.config.metric not in metrics:
-            raise ValueError(f"TrainConfig.metric {self.config.metric!r} is not among the "
-                             f"evaluation metrics {sorted(metrics)}")
+            raise ValueError(
+                f"TrainConfig.metric {self.config.metric!r} is not among the "
+                f"evaluation metrics {sorted(metrics)}"
+            )
         value = float(metrics[self.config.metric])
         self.schedule.observe(value)
         improved = self.tracker.update(value)
@@ -269,8 +300,14 @@ class Trainer:
         return improved
 
     def _mean_val_loss(self, model: nn.Module) -> dict[str, float]:
-        sums = loss_sum(model, self.val_source(0), move=self.move, count=self.count,
-                        device=self.dist.device, carry_state=self.carry_state)
+        sums = loss_sum(
+            model,
+            self.val_source(0),
+            move=self.move,
+            count=self.count,
+            device=self.dist.device,
+            carry_state=self.carry_state,
+        )
         total, weight = ddp.all_sum(list(sums), self.dist)
         return {"val_loss": total / max(weight, 1.0)}
 
@@ -292,19 +329,31 @@ class Trainer:
             self._commit("best", lambda d: ckpt.save_weights(self.model, d / ckpt.MODEL_FILE))
 
     def _commit(self, tag: str, fill: Callable[[Path], None]) -> None:
-        meta = {"step": self.step, "epoch": self.epoch, "train": self.last,
-                "eval": self.eval_metrics, "best": self.tracker.best}
+        meta = {
+            "step": self.step,
+            "epoch": self.epoch,
+            "train": self.last,
+            "eval": self.eval_metrics,
+            "best": self.tracker.best,
+        }
         self.saved = self.run.commit(tag, fill, meta)
         self.callbacks.fire("on_checkpoint", self)
 
     def _trainer_state(self) -> dict[str, Any]:
         return {
-            "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
-            "elapsed": self.elapsed, "tracker": self.tracker.state_dict(),
-            "last_eval_step": self.last_eval_step, "recent": list(self.recent),
-            "eval_metrics": self.eval_metrics, "world": self.dist.world,
-            "optimizer": self.optimizer.state_dict(), "schedule": self.schedule.state_dict(),
-            "rng": ckpt.rng_state(), "carry": ddp.gather_lanes(self.carry, self.dist),
+            "step": self.step,
+            "epoch": self.epoch,
+            "batch_in_epoch": self.batch_in_epoch,
+            "elapsed": self.elapsed,
+            "tracker": self.tracker.state_dict(),
+            "last_eval_step": self.last_eval_step,
+            "recent": list(self.recent),
+            "eval_metrics": self.eval_metrics,
+            "world": self.dist.world,
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "rng": ckpt.rng_state(),
+            "carry": ddp.gather_lanes(self.carry, self.dist),
         }
 
     def _load_state(self, s: dict[str, Any]) -> None:
