@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import shlex
 import sys
 from collections.abc import Sequence
 
 from rnnkit import __version__
 from rnnkit.cli.common import CommandError, common_parser, emit, fail, setup
+from rnnkit.training.errors import TrainingError, TrainingInterrupted
 
 # Each module defines `register(subparsers, common)` adding its command(s), whose
 # parsers set `func=run(args) -> dict | None`.
 COMMAND_MODULES = [
     "rnnkit.cli.info",
+    "rnnkit.cli.demo",
 ]
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line (subcommand parsers inherit the class)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"rnnkit: error: {self.prog}: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="rnnkit",
         description="Recurrent neural networks on PyTorch: train, inspect and compare "
         "RNN, LSTM and GRU models from the command line.",
@@ -31,7 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def resume_hint(argv: Sequence[str]) -> str:
+    """The command that continues an interrupted run."""
+    words = ["rnnkit", *argv] + ([] if "--resume" in argv else ["--resume"])
+    return " ".join(shlex.quote(w) for w in words)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):
@@ -43,7 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = args.func(args)
     except KeyboardInterrupt:
         return fail("interrupted")
-    except (CommandError, ValueError, FileNotFoundError, NotADirectoryError, OSError) as e:
+    except TrainingInterrupted as e:
+        if e.checkpoint:
+            print(f"rnnkit: {e}; resume with: {resume_hint(argv)}", file=sys.stderr, flush=True)
+        else:
+            fail(str(e))
+        return 128 + e.signum
+    except (CommandError, TrainingError, ValueError, FileNotFoundError, OSError) as e:
         if debug:
             raise
         return fail(str(e) or type(e).__name__)

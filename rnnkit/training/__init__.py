@@ -1,1 +1,32 @@
-"""rnnkit.training."""
+"""Model-agnostic training: Trainer, truncated-BPTT streams, clipping, checkpoints,
+progress and metrics logging, distributed data parallel."""
+
+from rnnkit.training.batches import count_items
+from rnnkit.training.config import TrainConfig
+from rnnkit.training.errors import (
+    MissingDependency,
+    TrainingDiverged,
+    TrainingError,
+    TrainingInterrupted,
+)
+from rnnkit.training.rundir import RunDir
+from rnnkit.training.tbptt import Chunk, StreamBatches, chunk_lengths
+from rnnkit.training.trainer import Trainer
+from rnnkit.training.tree import detach_state, keep_lanes, to_device
+
+__all__ = [
+    "Chunk",
+    "MissingDependency",
+    "RunDir",
+    "StreamBatches",
+    "TrainConfig",
+    "Trainer",
+    "TrainingDiverged",
+    "TrainingError",
+    "TrainingInterrupted",
+    "chunk_lengths",
+    "count_items",
+    "detach_state",
+    "keep_lanes",
+    "to_device",
+]

@@ -1,0 +1,81 @@
+"""Saving and loading model weights and trainer state without pickle.
+
+Weights go to safetensors; trainer state (optimizer, schedule, counters, RNG states,
+carried recurrent state) is a tree split by :func:`rnnkit.training.tree.flatten` into
+``trainer.safetensors`` (the tensors) and ``trainer.json`` (everything else). Nothing
+here unpickles anything.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import safetensors.torch
+import torch
+from torch import nn
+
+from rnnkit.training import tree
+from rnnkit.training.rundir import atomic_write, read_json, write_json
+
+MODEL_FILE = "model.safetensors"
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The module inside a DistributedDataParallel wrapper (or the model itself)."""
+    return getattr(model, "module", model)
+
+
+def save_weights(model: nn.Module, path: str | Path) -> None:
+    """Atomically write the model's weights as safetensors (tied weights allowed)."""
+    atomic_write(path, lambda tmp: safetensors.torch.save_model(unwrap(model), str(tmp)))
+
+
+def load_weights(model: nn.Module, path: str | Path) -> None:
+    """Load safetensors weights into `model`; names and shapes must match exactly."""
+    missing, unexpected = safetensors.torch.load_model(unwrap(model), str(path), strict=False)
+    if missing or unexpected:
+        raise ValueError(
+            f"{path}: weights do not fit the model (missing {sorted(missing)[:3]}, "
+            f"unexpected {sorted(unexpected)[:3]})"
+        )
+
+
+def save_tree(directory: Path, name: str, state: Any) -> None:
+    """Write a tree as `<name>.safetensors` + `<name>.json` in `directory`."""
+    flat, skeleton = tree.flatten(state)
+    atomic_write(directory / f"{name}.safetensors",
+                 lambda tmp: safetensors.torch.save_file(flat, str(tmp)))
+    write_json(directory / f"{name}.json", skeleton)
+
+
+def load_tree(directory: Path, name: str) -> Any:
+    """Read back a tree written by :func:`save_tree`."""
+    flat = safetensors.torch.load_file(str(directory / f"{name}.safetensors"))
+    return tree.unflatten(read_json(directory / f"{name}.json"), flat)
+
+
+def rng_state() -> dict[str, Any]:
+    """Python, NumPy, torch CPU (and CUDA) random states, as a tree."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    state: dict[str, Any] = {
+        "python": random.getstate(),
+        "numpy": [kind, keys.tolist(), pos, has_gauss, gauss],
+        "torch": torch.get_rng_state(),  # uint8 tensor
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = list(torch.cuda.get_rng_state_all())
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore what :func:`rng_state` captured."""
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    kind, keys, pos, has_gauss, gauss = state["numpy"]
+    np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, gauss))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])

@@ -1,0 +1,35 @@
+"""Exceptions the training engine raises; the CLI prints each as one line."""
+
+from __future__ import annotations
+
+
+class TrainingError(Exception):
+    """Base class of user-facing training failures."""
+
+
+class TrainingDiverged(TrainingError):
+    """The loss or the gradient norm became NaN or infinite."""
+
+    def __init__(self, step: int, what: str, value: float, checkpoint: str | None = None):
+        self.step, self.what, self.value = step, what, value
+        where = f"; the last good checkpoint is {checkpoint}" if checkpoint else ""
+        super().__init__(
+            f"training diverged at step {step}: {what} is {value}; "
+            f"try gradient clipping (--clip 1.0) or a lower learning rate (--lr){where}"
+        )
+
+
+class TrainingInterrupted(TrainingError):
+    """SIGINT or SIGTERM stopped training at a step boundary, after saving `last`."""
+
+    def __init__(self, signum: int, step: int, checkpoint: str | None):
+        import signal
+
+        self.signum, self.step, self.checkpoint = signum, step, checkpoint
+        self.signal_name = signal.Signals(signum).name
+        saved = f"saved checkpoint {checkpoint}" if checkpoint else "no run directory to save to"
+        super().__init__(f"interrupted by {self.signal_name} at step {step}; {saved}")
+
+
+class MissingDependency(TrainingError):
+    """An optional package a requested feature needs is not installed."""

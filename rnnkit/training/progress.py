@@ -1,0 +1,106 @@
+"""Progress display: a live bar on a terminal, plain lines otherwise, nothing when quiet."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, TextIO
+
+
+def _fmt_eta(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds or seconds == float("inf"):
+        return "?"
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def describe(step: int, total: int | None, metrics: dict[str, Any], unit: str) -> str:
+    """One human line: step, loss, lr, throughput, ETA."""
+    parts = [f"step {step}" + (f"/{total}" if total else "")]
+    if "loss" in metrics:
+        parts.append(f"loss {metrics['loss']:.4f}")
+    if "lr" in metrics:
+        parts.append(f"lr {metrics['lr']:.2e}")
+    if "items_per_s" in metrics:
+        parts.append(f"{metrics['items_per_s']:,.0f} {unit}/s")
+    if "eta_s" in metrics:
+        parts.append(f"eta {_fmt_eta(metrics['eta_s'])}")
+    return "  ".join(parts)
+
+
+class Progress:
+    """Silent progress (`--quiet`, ranks other than 0); the base of the others."""
+
+    def start(self, total: int | None, step: int = 0) -> None: ...
+
+    def update(self, step: int, metrics: dict[str, Any]) -> None: ...
+
+    def message(self, text: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class PlainProgress(Progress):
+    """A plain line every `every` steps (and messages), for logs and pipes."""
+
+    def __init__(self, every: int = 50, unit: str = "samples", stream: TextIO | None = None):
+        self.every, self.unit, self.stream = every, unit, stream or sys.stdout
+        self.total: int | None = None
+
+    def start(self, total: int | None, step: int = 0) -> None:
+        self.total = total
+
+    def update(self, step: int, metrics: dict[str, Any]) -> None:
+        if step % self.every == 0 or step == self.total:
+            self.message(describe(step, self.total, metrics, self.unit))
+
+    def message(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+
+class RichProgress(Progress):
+    """A live rich bar: step, loss, throughput and ETA."""
+
+    def __init__(self, unit: str = "samples"):
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.unit = unit
+        self.bar = Progress(
+            TextColumn("[bold]step {task.completed}/{task.total}"),
+            BarColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeRemainingColumn(),
+        )
+        self.task = None
+        self._last = 0.0
+
+    def start(self, total: int | None, step: int = 0) -> None:
+        self.bar.start()
+        self.task = self.bar.add_task("train", total=total, completed=step, info="")
+
+    def update(self, step: int, metrics: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.1:
+            self.bar.update(self.task, completed=step)
+            return
+        self._last = now
+        info = describe(step, None, metrics, self.unit).split("  ", 1)[-1]
+        self.bar.update(self.task, completed=step, info=info)
+
+    def message(self, text: str) -> None:
+        self.bar.console.print(text)
+
+    def close(self) -> None:
+        self.bar.stop()
+
+
+def make_progress(
+    *, quiet: bool = False, every: int = 50, unit: str = "samples", stream: TextIO | None = None
+) -> Progress:
+    """The right display for this process: silent, a terminal bar or plain lines."""
+    if quiet:
+        return Progress()
+    stream = stream or sys.stdout
+    if stream.isatty():
+        return RichProgress(unit=unit)
+    return PlainProgress(every=every, unit=unit, stream=stream)

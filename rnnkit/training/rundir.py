@@ -1,0 +1,135 @@
+"""Run directories and atomic file writes.
+
+Layout of a run (`RUN/`):
+
+    config.json        {"rnnkit": version, "task", "model": {..}, "data": {..}, "train": {..}}
+    metrics.jsonl      one JSON object per training step and per evaluation
+    <name>.json        task artefacts (vocabulary, scaler, ...)
+    tensorboard/       event files, with --tensorboard
+    last/              the latest checkpoint (resume from here)
+      checkpoint.json    step, epoch, metrics; written last: marks the checkpoint complete
+      model.safetensors  weights
+      trainer.safetensors + trainer.json   optimizer, schedule, counters, RNG states,
+                                           carried recurrent state (tensors | the rest)
+    best/              the checkpoint with the best validation metric (same files)
+
+Every file is written to a temporary name, fsynced and renamed over the target. A
+checkpoint directory is built whole as `last.new/`, then swapped in with two renames
+(`last` -> `last.old`, `last.new` -> `last`); a reader that finds no complete `last/`
+takes `last.old/`, so a process killed at any moment leaves a loadable checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rnnkit import __version__
+
+COMPLETE = "checkpoint.json"  # the file written last into a checkpoint directory
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or creation inside `path` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` to fill a temporary file, fsync it and rename it to `path`."""
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    fsync_dir(path.parent)
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    """Atomically write `obj` as indented JSON."""
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2) + "\n"))
+
+
+def read_json(path: str | Path) -> Any:
+    return json.loads(Path(path).read_text())
+
+
+class RunDir:
+    """A run directory: config, artefacts, metrics and the `last` / `best` checkpoints."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.root / "metrics.jsonl"
+
+    def create(self) -> RunDir:
+        """Make the directory; drop half-written checkpoints a killed process left."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        for tag in ("last", "best"):
+            shutil.rmtree(self.root / f"{tag}.new", ignore_errors=True)
+            if self._complete(self.root / tag):
+                shutil.rmtree(self.root / f"{tag}.old", ignore_errors=True)
+        return self
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        """Write config.json, stamped with the rnnkit version."""
+        write_json(self.config_path, {"rnnkit": __version__, **config})
+
+    def read_config(self) -> dict[str, Any]:
+        if not self.config_path.exists():
+            raise FileNotFoundError(f"{self.root} is not a run directory (no config.json)")
+        return read_json(self.config_path)
+
+    def save_artifact(self, name: str, obj: Any) -> None:
+        """Store a task artefact (vocabulary, scaler, ...) as RUN/<name>.json."""
+        write_json(self.root / f"{name}.json", obj)
+
+    def load_artifact(self, name: str) -> Any:
+        return read_json(self.root / f"{name}.json")
+
+    def checkpoint(self, tag: str = "last") -> Path | None:
+        """The complete checkpoint directory for `tag` ("last" or "best"), or None."""
+        for candidate in (self.root / tag, self.root / f"{tag}.old"):
+            if self._complete(candidate):
+                return candidate
+        return None
+
+    def commit(self, tag: str, fill: Callable[[Path], None], meta: dict[str, Any]) -> Path:
+        """Build checkpoint `tag` with ``fill(dir)``, mark it complete, swap it in."""
+        new, final, old = (self.root / f"{tag}{s}" for s in (".new", "", ".old"))
+        shutil.rmtree(new, ignore_errors=True)
+        new.mkdir(parents=True)
+        fill(new)
+        write_json(new / COMPLETE, meta)
+        fsync_dir(new)
+        if final.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(final, old)
+        os.replace(new, final)
+        fsync_dir(self.root)
+        shutil.rmtree(old, ignore_errors=True)
+        return final
+
+    @staticmethod
+    def _complete(path: Path) -> bool:
+        return (path / COMPLETE).is_file()

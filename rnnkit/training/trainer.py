@@ -1,0 +1,368 @@
+"""The Trainer: (truncated) BPTT with clipping, evaluation, checkpoints and resume.
+
+It knows models only through the contract ``model(batch, state=None) -> Output``
+(DESIGN.md). Batches are whatever the task's data source yields; the trainer moves
+them to the device (`move`) and counts their samples or tokens (`count`) for
+throughput. With ``carry_state=True`` (truncated BPTT over a stream) it feeds the
+detached ``output.state`` of one batch into the next, zeroing lanes whose batch
+`reset` flag says a document starts.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from rnnkit.training import checkpoint as ckpt
+from rnnkit.training import distributed as ddp
+from rnnkit.training import tree
+from rnnkit.training.batches import as_source, count_items, skip
+from rnnkit.training.callbacks import Callbacks
+from rnnkit.training.config import TrainConfig
+from rnnkit.training.errors import TrainingDiverged, TrainingInterrupted
+from rnnkit.training.evaluation import BestTracker, loss_sum
+from rnnkit.training.metrics import MetricsLog, TensorBoardLog
+from rnnkit.training.optim import Schedule, clip_gradients, make_optimizer
+from rnnkit.training.progress import Progress
+from rnnkit.training.rundir import RunDir
+from rnnkit.training.tbptt import reset_lanes
+
+
+class Trainer:
+    """Train `model` on `train_data` as `config` says; see the module docstring.
+
+    `train_data` / `val_data`: a callable ``epoch -> iterable of batches`` (deterministic
+    in the epoch, so a resumed run sees the same batches) or a re-iterable collection.
+    `evaluate`: optional ``fn(model) -> dict`` of validation metrics replacing the
+    default mean validation loss. `run`: run directory for checkpoints and metrics.
+    """
+
+    def __init__(self, model: nn.Module, config: TrainConfig, train_data: Any, *,
+                 val_data: Any = None, evaluate: Callable[[nn.Module], dict] | None = None,
+                 run: RunDir | str | Path | None = None, dist: ddp.DistInfo | None = None,
+                 carry_state: bool = False, count: Callable[[Any], int] = count_items,
+                 move: Callable[[Any, str], Any] = tree.to_device,
+                 progress: Progress | None = None, tensorboard: bool = False):
+        self.config, self.dist = config, dist or ddp.DistInfo()
+        self.model = ddp.wrap(model.to(self.dist.device), self.dist)
+        self.train_source, self.val_source = as_source(train_data), as_source(val_data)
+        self.evaluate_fn, self.carry_state = evaluate, carry_state
+        self.count, self.move = count, move
+        self.run = RunDir(run) if isinstance(run, (str, Path)) else run
+        self.progress = progress if progress is not None and self.dist.main else Progress()
+        self.optimizer = make_optimizer(self.model.parameters(), config)
+        self.total_steps = self._total_steps(train_data)
+        self.schedule = Schedule(self.optimizer, config, self.total_steps)
+        self.callbacks = Callbacks()
+        self.metrics = MetricsLog(self.run.metrics_path) if self.run and self.dist.main else None
+        self.tensorboard = None
+        if tensorboard and self.dist.main:
+            self.tensorboard = TensorBoardLog(self.run.root / "tensorboard" if self.run else "tb")
+        self.step = self.epoch = self.batch_in_epoch = 0
+        self.carry: Any = None  # detached recurrent state carried between batches
+        self.elapsed = 0.0  # training seconds, summed over resumed sessions
+        self.tracker = BestTracker(config.mode, config.patience)  # best metric, early stopping
+        self.last_eval_step = -1
+        self.recent: deque[float] = deque(maxlen=config.log_every)  # recent train losses
+        self.last: dict[str, Any] = {}  # metrics of the latest step
+        self.eval_metrics: dict[str, Any] = {}  # metrics of the latest evaluation
+        self.grad_norm: float | None = None  # global gradient norm before clipping
+        self.saved: Path | None = None  # checkpoint directory written last
+        self.stop_reason: str | None = None
+        self._signal = 0
+        self._saved_step = -1  # step of the `last` checkpoint written by this process
+        self._rate = 0.0  # smoothed items per second
+        self._step_s = 0.0  # smoothed seconds per step
+
+    # -- public API ---------------------------------------------------------------
+
+    def add_callback(self, event: str, fn: Callable[[Trainer], None]) -> None:
+        """Call ``fn(trainer)`` on `event` (see rnnkit.training.callbacks.EVENTS)."""
+        self.callbacks.add(event, fn)
+
+    def request_stop(self, reason: str = "callback") -> None:
+        """Stop after the current step, as if the budget were spent."""
+        self.stop_reason = reason
+
+    def fit(self) -> dict[str, Any]:
+        """Train until the budget is spent or training stops early; return final metrics."""
+        if self.run and self.dist.main:
+            self.run.create()
+        self.progress.start(self.total_steps, self.step)
+        self.callbacks.fire("on_train_start", self)
+        try:
+            with self._signal_handlers():
+                self._loop()
+            self._finish()
+        finally:
+            self.progress.close()
+            for log in (self.metrics, self.tensorboard):
+                if log is not None:
+                    log.close()
+        return self.summary()
+
+    def resume(self) -> int:
+        """Load the run's `last` checkpoint (weights and trainer state); return its step."""
+        where = self.run.checkpoint("last") if self.run else None
+        if where is None:
+            root = self.run.root if self.run else "(no run directory)"
+            raise FileNotFoundError(f"nothing to resume: no checkpoint in {root}")
+        ckpt.load_weights(self.model, where / ckpt.MODEL_FILE)
+        self._load_state(ckpt.load_tree(where, "trainer"))
+        if self.metrics is not None:
+            self.metrics.truncate_after(self.step)
+        return self.step
+
+    def evaluate(self) -> dict[str, Any]:
+        """Validation metrics ({} without validation data)."""
+        model = ckpt.unwrap(self.model)
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                if self.evaluate_fn is not None:
+                    return dict(self.evaluate_fn(model))
+                return self._mean_val_loss(model) if self.val_source else {}
+        finally:
+            model.train(was_training)
+
+    def summary(self) -> dict[str, Any]:
+        """Final metrics: step, epoch, recent train loss, latest evaluation, best metric."""
+        out: dict[str, Any] = {"step": self.step, "epoch": self.epoch}
+        if self.recent:
+            out["loss"] = sum(self.recent) / len(self.recent)
+        out.update(self.eval_metrics)
+        if self.tracker.best is not None:
+            out[f"best_{self.config.metric}"] = self.tracker.best
+        out["stopped"] = self.stop_reason or "done"
+        out["seconds"] = round(self.elapsed, 3)
+        return out
+
+    # -- the loop -----------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self._budget_spent():
+            batches = iter(self.train_source(self.epoch))
+            skip(batches, self.batch_in_epoch)  # resuming mid-epoch
+            for batch in batches:
+                self._train_step(batch)
+                self._after_step()
+                if self._budget_spent() or self.stop_reason:
+                    return
+            self.epoch, self.batch_in_epoch, self.carry = self.epoch + 1, 0, None
+            if self.config.eval_every == 0:
+                self._evaluate_and_checkpoint()
+            if self.stop_reason:
+                return
+
+    def _train_step(self, batch: Any) -> None:
+        t0 = time.perf_counter()
+        self.model.train()
+        batch = self.move(batch, self.dist.device)
+        lr = self.schedule.apply(self.step)
+        out = self.model(batch, state=self._carry_in(batch))
+        if out.loss is None:
+            raise ValueError("the model returned no loss for a training batch")
+        self.optimizer.zero_grad(set_to_none=True)
+        out.loss.backward()
+        self.callbacks.fire("on_after_backward", self)
+        loss, items, signalled = ddp.all_sum(
+            [out.loss.item(), float(self.count(batch)), float(self._signal > 0)], self.dist)
+        loss /= self.dist.world
+        self.grad_norm = self._clip(loss)
+        self.optimizer.step()
+        if self.carry_state:
+            self.carry = tree.detach_state(out.state)
+        if signalled and not self._signal:
+            self._signal = signal.SIGTERM  # another rank was signalled
+        self._record_step(loss, lr, items, time.perf_counter() - t0)
+
+    def _clip(self, loss: float) -> float:
+        """Stop on a NaN/inf loss or gradient norm; clip; return the pre-clip global norm."""
+        norm = clip_gradients(list(self.model.parameters()), self.config)
+        for what, value in (("the loss", loss), ("the gradient norm", norm)):
+            if not math.isfinite(value):
+                saved = self.run.checkpoint("last") if self.run else None
+                raise TrainingDiverged(self.step + 1, what, value, str(saved) if saved else None)
+        return norm
+
+    def _record_step(self, loss: float, lr: float, items: float, seconds: float) -> None:
+        self.step, self.batch_in_epoch = self.step + 1, self.batch_in_epoch + 1
+        self.elapsed += seconds
+        self._rate = _smooth(self._rate, items / max(seconds, 1e-9))
+        self._step_s = _smooth(self._step_s, seconds)
+        self.recent.append(loss)
+        self.last = {"split": "train", "step": self.step, "epoch": self.epoch, "loss": loss,
+                     "grad_norm": self.grad_norm, "lr": lr, "items": int(items),
+                     "items_per_s": self._rate, "time": round(self.elapsed, 4)}
+        self._log(self.last)
+        shown = dict(self.last)
+        if self.total_steps:
+            shown["eta_s"] = (self.total_steps - self.step) * self._step_s
+        self.progress.update(self.step, shown)
+        self.callbacks.fire("on_step_end", self)
+
+    def _after_step(self) -> None:
+        cfg = self.config
+        if cfg.eval_every and self.step % cfg.eval_every == 0:
+            self._evaluate_and_checkpoint()
+        elif cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
+            self._save_last()
+        if self._signal:
+            self._save_last()
+            raise TrainingInterrupted(self._signal, self.step,
+                                      str(self.saved) if self.saved else None)
+
+    def _finish(self) -> None:
+        if self.last_eval_step != self.step:
+            self._evaluate_and_checkpoint()
+        elif self.run and self._saved_step != self.step:
+            self._save_last()
+        self.callbacks.fire("on_train_end", self)
+
+    def _budget_spent(self) -> bool:
+        cfg = self.config
+        if cfg.steps is not None:
+            if self.step >= cfg.steps:
+                return True
+        elif self.epoch >= (cfg.epochs or 1):
+            return True
+        if cfg.minutes is not None:
+            over = ddp.all_sum([float(self.elapsed >= cfg.minutes * 60)], self.dist)[0]
+            if over:
+                self.stop_reason = "time"
+                return True
+        return False
+
+    # -- evaluation, early stopping, checkpoints -----------------------------------
+
+    def _evaluate_and_checkpoint(self) -> None:
+        self.last_eval_step = self.step
+        metrics = self.evaluate()
+        improved = False
+        if metrics:
+            self.eval_metrics = metrics
+            self._log({"split": "val", "step": self.step, "epoch": self.epoch, **metrics})
+            improved = self._observe(metrics)
+            self.progress.message("eval " + "  ".join(
+                f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()))
+            self.callbacks.fire("on_eval", self)
+        if self.run:
+            self._save_last()
+            if improved:
+                self._save_best()
+
+    def _observe(self, metrics: dict[str, Any]) -> bool:
+        """Track the best metric and early stopping; True when it improved."""
+        if self.config.metric not in metrics:
+            raise ValueError(f"TrainConfig.metric {self.config.metric!r} is not among the "
+                             f"evaluation metrics {sorted(metrics)}")
+        value = float(metrics[self.config.metric])
+        self.schedule.observe(value)
+        improved = self.tracker.update(value)
+        if self.tracker.exhausted:
+            self.stop_reason = "early_stop"
+        return improved
+
+    def _mean_val_loss(self, model: nn.Module) -> dict[str, float]:
+        sums = loss_sum(model, self.val_source(0), move=self.move, count=self.count,
+                        device=self.dist.device, carry_state=self.carry_state)
+        total, weight = ddp.all_sum(list(sums), self.dist)
+        return {"val_loss": total / max(weight, 1.0)}
+
+    def _save_last(self) -> None:
+        state = self._trainer_state()  # collective under DDP: every rank gathers
+        if not (self.run and self.dist.main):
+            return
+
+        def fill(d: Path) -> None:
+            ckpt.save_weights(self.model, d / ckpt.MODEL_FILE)
+            ckpt.save_tree(d, "trainer", state)
+
+        self._commit("last", fill)
+        self._saved_step = self.step
+
+    def _save_best(self) -> None:
+        if self.dist.main:
+            self._commit("best", lambda d: ckpt.save_weights(self.model, d / ckpt.MODEL_FILE))
+
+    def _commit(self, tag: str, fill: Callable[[Path], None]) -> None:
+        meta = {"step": self.step, "epoch": self.epoch, "train": self.last,
+                "eval": self.eval_metrics, "best": self.tracker.best}
+        self.saved = self.run.commit(tag, fill, meta)
+        self.callbacks.fire("on_checkpoint", self)
+
+    def _trainer_state(self) -> dict[str, Any]:
+        return {
+            "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
+            "elapsed": self.elapsed, "tracker": self.tracker.state_dict(),
+            "last_eval_step": self.last_eval_step, "recent": list(self.recent),
+            "eval_metrics": self.eval_metrics, "world": self.dist.world,
+            "optimizer": self.optimizer.state_dict(), "schedule": self.schedule.state_dict(),
+            "rng": ckpt.rng_state(), "carry": ddp.gather_lanes(self.carry, self.dist),
+        }
+
+    def _load_state(self, s: dict[str, Any]) -> None:
+        self.step, self.epoch, self.batch_in_epoch = s["step"], s["epoch"], s["batch_in_epoch"]
+        self.elapsed = s["elapsed"]
+        self.tracker.load_state_dict(s["tracker"])
+        self.last_eval_step, self.eval_metrics = s["last_eval_step"], s["eval_metrics"]
+        self.recent.extend(s["recent"])
+        self.optimizer.load_state_dict(s["optimizer"])
+        self.schedule.load_state_dict(s["schedule"])
+        ckpt.set_rng_state(s["rng"])
+        carry = tree.to_device(s["carry"], self.dist.device)
+        self.carry = ddp.split_lanes(carry, self.dist)
+
+    # -- helpers ------------------------------------------------------------------
+
+    def _carry_in(self, batch: Any) -> Any:
+        return reset_lanes(self.carry, batch) if self.carry_state else None
+
+    def _log(self, record: dict[str, Any]) -> None:
+        for log in (self.metrics, self.tensorboard):
+            if log is not None:
+                log.write(record)
+
+    def _total_steps(self, train_data: Any) -> int | None:
+        cfg = self.config
+        if cfg.steps is not None:
+            return cfg.steps
+        try:
+            return (cfg.epochs or 1) * len(train_data)
+        except TypeError:
+            return None
+
+    @contextmanager
+    def _signal_handlers(self) -> Iterator[None]:
+        """SIGINT/SIGTERM set a flag acted on at the next step boundary; twice: stop now."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum: int, frame: Any) -> None:
+            if self._signal:
+                raise KeyboardInterrupt
+            self._signal = signum
+
+        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for s, h in previous.items():
+                signal.signal(s, h)
+
+
+def _smooth(average: float, value: float) -> float:
+    """Exponential moving average (0.9), starting at the first value."""
+    return value if average == 0 else 0.9 * average + 0.1 * value

@@ -1,0 +1,124 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from safetensors.torch import load_file
+
+from rnnkit.cli.main import main
+
+TINY = ["demo", "--length", "2000", "--hidden", "4", "--batch-size", "4", "--bptt", "10",
+        "--threads", "1", "--eval-every", "20"]
+
+
+def weights(run: Path) -> dict:
+    return load_file(str(run / "last" / "model.safetensors"))
+
+
+def same(a: dict, b: dict, tol: float = 0.0) -> bool:
+    return a.keys() == b.keys() and all(float((a[k] - b[k]).abs().max()) <= tol for k in a)
+
+
+def test_json_is_the_last_line(capsys):
+    assert main([*TINY, "--steps", "5", "--json"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    result = json.loads(out[-1])
+    assert result["step"] == 5 and result["val_loss"] > 0 and result["naive_mse"] > 0
+    assert any(line.startswith("step 5/5") for line in out)  # plain progress off a terminal
+
+
+def test_quiet_prints_nothing_but_json(capsys):
+    assert main([*TINY, "--steps", "3", "--quiet"]) == 0
+    assert capsys.readouterr().out == ""
+    assert main([*TINY, "--steps", "3", "--quiet", "--json"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 1
+
+
+def test_help_everywhere(capsys):
+    for argv in (["--help"], ["demo", "--help"], ["info", "--help"]):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 0
+    assert "--clip-value" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flags, word", [(["--lr", "-1"], "--lr"),
+                                         (["--batch-size", "0"], "--batch-size"),
+                                         (["--clip", "x"], "--clip"),
+                                         (["--resume"], "--resume")])
+def test_bad_flags_are_one_line_errors(capsys, flags, word):
+    try:
+        code = main([*TINY, *flags])
+    except SystemExit as e:  # argparse type errors exit from the parser
+        code = e.code
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and word in err[0] and err[0].startswith("rnnkit: error:")
+
+
+def test_divergence_is_a_one_line_error(capsys):
+    assert main([*TINY, "--steps", "20", "--lr", "1e30", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "diverged at step" in err[0] and "--clip" in err[0]
+
+
+def test_resume_through_the_cli_equals_an_uninterrupted_run(tmp_path, capsys):
+    common = [*TINY, "--schedule", "constant", "--quiet", "--seed", "3"]
+    assert main([*common, "--steps", "30", "--out", str(tmp_path / "full")]) == 0
+    assert main([*common, "--steps", "12", "--out", str(tmp_path / "cut")]) == 0
+    assert main([*common, "--steps", "30", "--out", str(tmp_path / "cut")]) == 2  # exists
+    assert "--resume" in capsys.readouterr().err
+    assert main([*common, "--steps", "30", "--out", str(tmp_path / "cut"), "--resume"]) == 0
+    assert same(weights(tmp_path / "full"), weights(tmp_path / "cut"))
+    config = json.loads((tmp_path / "cut" / "config.json").read_text())
+    assert config["task"] == "demo" and config["train"]["steps"] == 30 and config["rnnkit"]
+
+
+def test_sigint_saves_and_says_how_to_resume(tmp_path):
+    args = [*TINY, "--steps", "600", "--log-every", "1", "--seed", "1"]
+    cmd = [sys.executable, "-m", "rnnkit", *args, "--out", str(tmp_path / "cut")]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    for line in proc.stdout:
+        if line.startswith("step 5/"):
+            proc.send_signal(signal.SIGINT)
+            break
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGINT, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "interrupted by SIGINT at step" in lines[0]
+    hint = lines[0].split("resume with: ")[1]
+    assert hint.startswith("rnnkit demo") and hint.endswith("--resume")
+    assert "Traceback" not in err
+    assert main([*args, "--quiet", "--out", str(tmp_path / "cut"), "--resume"]) == 0
+    assert main([*args, "--quiet", "--out", str(tmp_path / "full")]) == 0
+    assert same(weights(tmp_path / "full"), weights(tmp_path / "cut"))
+
+
+def test_torchrun_two_processes_match_one_process(tmp_path):
+    args = [*TINY, "--steps", "6", "--quiet", "--seed", "2"]
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                "--nproc_per_node=2", "-m", "rnnkit"]
+    done = subprocess.run([*torchrun, *args, "--out", str(tmp_path / "two"), "--json"],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert main([*args, "--out", str(tmp_path / "one")]) == 0
+    assert same(weights(tmp_path / "one"), weights(tmp_path / "two"), tol=1e-6)
+    assert result["step"] == 6
+
+
+def test_torchrun_resume_carries_every_rank_state(tmp_path):
+    args = [*TINY, "--quiet", "--seed", "2", "--schedule", "constant"]
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                "--nproc_per_node=2", "-m", "rnnkit"]
+    for steps, extra in (("3", []), ("7", ["--resume"])):
+        done = subprocess.run([*torchrun, *args, "--steps", steps, "--out", str(tmp_path / "two"),
+                               *extra], capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert main([*args, "--steps", "7", "--out", str(tmp_path / "one")]) == 0
+    assert same(weights(tmp_path / "one"), weights(tmp_path / "two"), tol=1e-6)

@@ -1,0 +1,102 @@
+import json
+import os
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from rnnkit.training import RunDir
+from rnnkit.training import rundir as rundir_module
+from rnnkit.training.checkpoint import MODEL_FILE, load_weights, rng_state, set_rng_state
+from rnnkit.training.rundir import atomic_write, read_json, write_json
+from rnnkit.training.tree import flatten, unflatten
+from tests.training.helpers import stream_trainer, tiny_model
+
+
+def test_atomic_write_crash_before_rename_keeps_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "a.json"
+    write_json(path, {"v": 1})
+
+    def crash(src, dst):
+        raise OSError("killed")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="killed"):
+        write_json(path, {"v": 2})
+    assert read_json(path) == {"v": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]  # no temporary left
+
+
+def test_crash_while_writing_a_checkpoint_leaves_the_previous_one_loadable(tmp_path, monkeypatch):
+    trainer = stream_trainer(tmp_path, steps=3)
+    trainer.fit()
+    good = (tmp_path / "last" / MODEL_FILE).read_bytes()
+    calls = {"n": 0}
+    real_replace = os.replace
+
+    def crash_on_third(src, dst):  # model file, trainer files ... killed mid-checkpoint
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt("killed")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", crash_on_third)
+    again = stream_trainer(tmp_path, steps=6)
+    again.resume()
+    with pytest.raises(KeyboardInterrupt):
+        again.fit()
+    monkeypatch.setattr(os, "replace", real_replace)
+    where = RunDir(tmp_path).checkpoint("last")
+    assert (where / MODEL_FILE).read_bytes() == good
+    load_weights(tiny_model(), where / MODEL_FILE)
+    assert stream_trainer(tmp_path, steps=6).resume() == 3
+
+
+def test_crash_between_the_two_renames_falls_back_to_the_old_checkpoint(tmp_path, monkeypatch):
+    run = RunDir(tmp_path).create()
+    run.commit("last", lambda d: (d / "x").write_text("1"), {"step": 1})
+    real_replace = os.replace
+
+    def crash_on_swap_in(src, dst):
+        if str(src).endswith("last.new"):
+            raise KeyboardInterrupt("killed")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(rundir_module.os, "replace", crash_on_swap_in)
+    with pytest.raises(KeyboardInterrupt):
+        run.commit("last", lambda d: (d / "x").write_text("2"), {"step": 2})
+    monkeypatch.setattr(rundir_module.os, "replace", real_replace)
+    assert not (tmp_path / "last").exists()
+    assert (run.checkpoint("last") / "x").read_text() == "1"
+    run.create()  # a new session cleans up and still finds it
+    assert (run.checkpoint("last") / "x").read_text() == "1"
+    run.commit("last", lambda d: (d / "x").write_text("3"), {"step": 3})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last"]
+
+
+def test_checkpoint_layout_has_no_pickle(tmp_path):
+    trainer = stream_trainer(tmp_path, steps=2)
+    trainer.fit()
+    run = RunDir(tmp_path)
+    run.write_config({"task": "test"})
+    run.save_artifact("scaler", {"mean": 0.5})
+    names = sorted(p.name for p in (tmp_path / "last").iterdir())
+    assert names == ["checkpoint.json", "model.safetensors", "trainer.json", "trainer.safetensors"]
+    assert run.read_config()["rnnkit"] and run.load_artifact("scaler") == {"mean": 0.5}
+    assert (tmp_path / "best" / MODEL_FILE).exists()
+    for path in tmp_path.rglob("*"):
+        assert path.suffix in ("", ".json", ".jsonl", ".safetensors"), path
+
+
+def test_rng_states_round_trip():
+    flat, skeleton = flatten(rng_state())
+    skeleton = json.loads(json.dumps(skeleton))
+    a = (random.random(), float(np.random.rand()), torch.rand(1).item())
+    set_rng_state(unflatten(skeleton, flat))
+    assert (random.random(), float(np.random.rand()), torch.rand(1).item()) == a
+
+
+def test_atomic_write_creates_the_file(tmp_path):
+    atomic_write(tmp_path / "b.bin", lambda tmp: tmp.write_bytes(b"xyz"))
+    assert (tmp_path / "b.bin").read_bytes() == b"xyz"
