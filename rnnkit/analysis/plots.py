@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 
 from rnnkit.training.rundir import atomic_write  # noqa: E402
 
-COLORS = {"rnn": "tab:red", "lstm": "tab:blue", "gru": "tab:green"}
+COLORS = {"rnn": "tab:red", "relu": "tab:orange", "lstm": "tab:blue", "gru": "tab:green"}
 
 
 def save(fig: plt.Figure, path: str | Path) -> Path:
@@ -83,7 +83,7 @@ def plot_heatmaps(panels: dict[str, np.ndarray], path: str | Path, labels: Seque
         )
         ax.set_ylabel(f"{name}\nunit")
         fig.colorbar(image, ax=ax, pad=0.01)
-    if len(labels) <= 80:
-        axes[-1, 0].set_xticks(range(len(labels)), labels, fontsize=7)
+    if len(labels) <= 60:
+        axes[-1, 0].set_xticks(range(len(labels)), labels, fontsize=7, rotation=90)
     axes[-1, 0].set_xlabel("time step")
     return save(fig, path)

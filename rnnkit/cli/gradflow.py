@@ -64,6 +64,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def loss_at_last_step(task: longrange.LongRangeConfig, batch: SeqBatch):
     """The loss of the final step only: the adding target, or the last copied symbol."""
+    batch = SeqBatch(batch.x.double() if batch.x.is_floating_point() else batch.x,
+                     batch.y.double() if batch.y.is_floating_point() else batch.y)
     if task.task == "adding":
         return lambda m: m(batch).loss
     return lambda m: F.cross_entropy(m(batch).prediction[:, -1], batch.y[:, -1])
@@ -74,6 +76,7 @@ def measure_init(
 ) -> GradFlow:
     cell, options = CELLS[name]
     model = longrange.build_model(task, longrange.model_config(task, cell, args.hidden, **options))
+    model.double()  # float64: vanishing norms stay representable
     if args.gain is not None:
         orthogonal_recurrent_init(model.rnn, args.gain)
     return hidden_grad_norms(model, model.rnn, loss_at_last_step(task, batch))
@@ -94,6 +97,7 @@ def run(args: argparse.Namespace) -> dict:
         flows[f"{name} (init)"] = measure_init(name, args, task, task.batch(args.batch, g))
     for path in runs:
         model, task = longrange.load(path)
+        model.double()
         task = longrange.LongRangeConfig(task.task, args.length or task.length)
         batch = task.batch(args.batch, g)
         flows[f"{model.config.cell} (trained, {Path(path).name})"] = hidden_grad_norms(
