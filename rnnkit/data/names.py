@@ -7,7 +7,7 @@ are used), or tuples of (native, ..., romanised) (the last element is used). Nam
 romanised with `unidecode`, reduced to letters, spaces, apostrophes and hyphens,
 de-duplicated within each language and sorted. A name may appear under two languages.
 
-Locales per language are in `LANGUAGE_LOCALES` (23 languages, about 16,800 names,
+Locales per language are in `LANGUAGE_LOCALES` (23 languages, about 16,400 names,
 unevenly spread: Irish 2,323 ... Korean 44). Japanese uses only the romanised readings
 (`last_name_pairs`), since transliterating kanji gives Chinese readings; Arabic
 (unidecode drops most vowels) and Vietnamese (10 names) are left out.
