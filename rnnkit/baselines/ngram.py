@@ -114,7 +114,7 @@ class NGramLM:
     def next_distribution(self, context: Sequence[int] | np.ndarray = ()) -> np.ndarray:
         """P(w | context) for every w, shape (V,), summing to 1; uses the last n ids."""
         ctx = self._check_ids(context)
-        x = np.append(ctx[len(ctx) - self.config.order :], 0)  # (n' + 1,) placeholder next
+        x = np.append(ctx[max(len(ctx) - self.config.order, 0) :], 0)  # (n' + 1,) placeholder next
         last = [c[-1:] for c in self._context_ids(x)]  # per order: (1,) context id
         w = np.arange(self.vocab_size)  # (V,)
         return self._prob([np.broadcast_to(c, w.shape) for c in last], w)
@@ -127,7 +127,7 @@ class NGramLM:
         out = [int(i) for i in self._check_ids(context)]
         n = self.config.order
         for _ in range(length):
-            p = self.next_distribution(out[len(out) - n :] if n else [])
+            p = self.next_distribution(out[max(len(out) - n, 0) :])
             out.append(int(rng.choice(self.vocab_size, p=p)))
         return np.array(out[len(out) - length :] if length else [], dtype=np.int64)
 
@@ -168,7 +168,7 @@ class NGramLM:
         total, n1, n2, n3 = self._stats[j][:, np.maximum(ctx, 0)]  # each (T,)
         seen = (ctx >= 0) & (total > 0)
         d1, d2, d3 = self._discounts[j]
-        c = np.where(gram >= 0, self._counts[j][np.maximum(gram, 0)], 0).astype(np.float64)
+        c = _take(self._counts[j], gram).astype(np.float64)
         discount = np.select([c >= 3, c == 2, c == 1], [d3, d2, d1], 0.0)
         safe_total = np.where(seen, total, 1.0)
         gamma = (d1 * n1 + d2 * n2 + d3 * n3) / safe_total
@@ -178,9 +178,16 @@ class NGramLM:
         """(c(h, w) + k) / (c(h) + k V) at the top order; unseen contexts give 1/V."""
         j, k, v = self.config.order, self.config.k, self.vocab_size
         gram = lookup(self._tables[j].keys, gram_keys(ctx, w, v))
-        c = np.where(gram >= 0, self._counts[j][np.maximum(gram, 0)], 0)
-        total = np.where(ctx >= 0, self._stats[j][0, np.maximum(ctx, 0)], 0.0)
+        c = _take(self._counts[j], gram)
+        total = _take(self._stats[j][0], ctx)
         return (c + k) / (total + k * v)
+
+
+def _take(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """values[index] where index >= 0, else 0 (also when `values` is empty)."""
+    if len(values) == 0:
+        return np.zeros(index.shape, dtype=values.dtype)
+    return np.where(index >= 0, values[np.maximum(index, 0)], 0)
 
 
 def _as_ids(tokens: Sequence[int] | np.ndarray, name: str) -> np.ndarray:
