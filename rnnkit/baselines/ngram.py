@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnkit.baselines.counts import (
+    CountTable,
     context_stats,
     count_tables,
     gram_keys,
@@ -63,7 +64,7 @@ class NGramLM:
     def __init__(self, order: int = 2, *, smoothing: str = "kn", k: float = 1.0) -> None:
         self.config = NGramConfig(order=order, smoothing=smoothing, k=k)
         self.vocab_size = 0  # V, set by fit
-        self._tables: list = []  # CountTable per order 0..n
+        self._tables: list[CountTable] = []  # per order 0..n
         self._counts: list[np.ndarray] = []  # counts used per order: (G_j,)
         self._stats: list[np.ndarray] = []  # (4, C_j): total, N1, N2, N3+ per context
         self._discounts: list[np.ndarray] = []  # (3,) D1, D2, D3+ per order
@@ -123,6 +124,8 @@ class NGramLM:
         self, length: int, *, context: Sequence[int] = (), seed: int | None = None
     ) -> np.ndarray:
         """Draw `length` token ids after `context`, shape (length,)."""
+        if length < 0:
+            raise ValueError(f"length must be >= 0, got {length}")
         rng = np.random.default_rng(seed)
         out = [int(i) for i in self._check_ids(context)]
         n = self.config.order
