@@ -166,21 +166,30 @@ def read_tar_texts(archive: Path, folder: str, suffix: str) -> str:
     regular files directly inside `folder` are used.
     """
     parts: list[str] = []
-    with tarfile.open(archive, "r:*") as tar:
-        members = [
-            m
-            for m in tar.getmembers()
-            if m.isfile() and posixpath.dirname(m.name) == folder and m.name.endswith(suffix)
-        ]
-        for member in sorted(members, key=lambda m: m.name):
-            data = tar.extractfile(member).read()  # type: ignore[union-attr]
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise ValueError(
-                    f"{archive}:{member.name}: invalid UTF-8 at byte offset {e.start}"
-                ) from None
-            parts.append(text if text.endswith("\n") else text + "\n")
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            members = [
+                m
+                for m in tar.getmembers()
+                if m.isfile() and posixpath.dirname(m.name) == folder and m.name.endswith(suffix)
+            ]
+            for member in sorted(members, key=lambda m: m.name):
+                data = tar.extractfile(member).read()  # type: ignore[union-attr]
+                parts.append(_decode_member(archive, member.name, data))
+    except (tarfile.TarError, EOFError, OSError) as e:
+        why = " ".join(str(e).split())  # tarfile's messages span several lines
+        raise ValueError(
+            f"{archive}: not a readable tar archive ({why}); delete it to download it again"
+        ) from None
     if not parts:
         raise ValueError(f"{archive}: no files matching {folder}/*{suffix}")
     return "".join(parts)
+
+
+def _decode_member(archive: Path, name: str, data: bytes) -> str:
+    """A tar member's UTF-8 text, ending with a newline."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{archive}:{name}: invalid UTF-8 at byte offset {e.start}") from None
+    return text if text.endswith("\n") else text + "\n"

@@ -111,6 +111,12 @@ def test_tar_without_matching_files(tmp_path):
     )
 
 
+def test_damaged_archive(tmp_path):
+    (tmp_path / "x.tar.gz").write_bytes(b"\x1f\x8b not really gzip")
+    message = _one_line(lambda: read_tar_texts(tmp_path / "x.tar.gz", TEXTS, "_gut.txt"))
+    assert "not a readable tar archive" in message
+
+
 def test_fortunes_when_installed():
     path = os.path.join(sys.prefix, "share/games/fortune/fortunes")
     if not os.path.isfile(path):
