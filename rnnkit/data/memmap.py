@@ -4,7 +4,9 @@ Two streaming passes over the text in chunks of `chunk_bytes`: the first counts 
 and builds the vocabulary, the second encodes and appends ids to `tokens.bin`. RAM
 stays bounded by the chunk size (plus the vocabulary counts), so a 1 GB text file is
 never read whole. The ids are stored as the smallest unsigned type that holds V
-(uint8, uint16 or uint32) and read back with `numpy.memmap`.
+(uint8, uint16 or uint32) and read back with `numpy.memmap` in copy-on-write mode:
+`torch.from_numpy(array)` shares the pages without copying, and nothing written to the
+array in memory ever reaches the file.
 
 The cache folder `<cache>/tokens/<name>-<key>/` holds `tokens.bin`, `vocab.json` and
 `meta.json` (written last, atomically: a folder without it is rebuilt). The key hashes
@@ -32,9 +34,9 @@ CACHE_VERSION = 1
 
 @dataclass(frozen=True)
 class TokenArray:
-    """A tokenised corpus: ids as a read-only memmap of shape (N,) and their tokenizer."""
+    """A tokenised corpus: ids as a memmap of shape (N,) and their tokenizer."""
 
-    tokens: np.ndarray  # (N,) uint8/16/32 memmap
+    tokens: np.ndarray  # (N,) uint8/16/32 copy-on-write memmap of tokens.bin
     tokenizer: Tokenizer
     path: Path  # cache folder
 
@@ -113,7 +115,9 @@ def _open_cache(folder: Path) -> TokenArray:
     dtype, length = np.dtype(meta["dtype"]), int(meta["length"])
     if (folder / "tokens.bin").stat().st_size != length * dtype.itemsize:
         raise ValueError(f"{folder}: token cache is damaged; delete the folder to rebuild it")
-    tokens = np.memmap(folder / "tokens.bin", dtype=dtype, mode="r", shape=(length,))
+    # copy-on-write: writable (so torch.from_numpy shares it without a warning), but a
+    # write only changes this process's pages, never the cache file
+    tokens = np.memmap(folder / "tokens.bin", dtype=dtype, mode="c", shape=(length,))
     return TokenArray(tokens=tokens, tokenizer=load_tokenizer(folder / "vocab.json"), path=folder)
 
 

@@ -3,6 +3,7 @@
 ```python
 data = load_text_data(TextDataConfig(corpus="shakespeare", level="char", split=(0.9, 0.1, 0.0)))
 data.train, data.val, data.test   # (N_split,) memmap views, not copies
+torch.from_numpy(data.train)      # shares the pages; `.long()` a batch before embedding
 data.tokenizer.save(run_dir / "vocab.json")
 ```
 

@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from rnnkit.data.text import TextDataConfig, load_text_data
 
@@ -25,6 +26,18 @@ def test_splits_are_views_of_one_memmap_covering_the_corpus(tmp_path, corpus_pat
         assert isinstance(part, np.memmap) and np.shares_memory(part, data.tokens)
     joined = np.concatenate([data.train, data.val, data.test])
     assert data.tokenizer.decode(joined) == TEXT
+
+
+def test_splits_convert_to_tensors_without_copy_or_warning_and_protect_the_file(
+    tmp_path, corpus_path
+):
+    data = load_text_data(TextDataConfig(corpus=str(corpus_path)), cache_dir=tmp_path)
+    before = (data.cache_path / "tokens.bin").read_bytes()
+    train = torch.from_numpy(data.train)  # warnings are errors: no read-only warning
+    assert train.dtype == torch.uint8 and train.data_ptr() == data.train.ctypes.data
+    assert torch.equal(train[:5].long(), torch.as_tensor(data.tokenizer.encode(TEXT[:5])))
+    train[:10] = 0  # copy-on-write: the cache file is untouched
+    assert (data.cache_path / "tokens.bin").read_bytes() == before
 
 
 def test_split_is_deterministic_and_90_10_is_expressible(tmp_path, corpus_path):
