@@ -64,8 +64,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def loss_at_last_step(task: longrange.LongRangeConfig, batch: SeqBatch):
     """The loss of the final step only: the adding target, or the last copied symbol."""
-    batch = SeqBatch(batch.x.double() if batch.x.is_floating_point() else batch.x,
-                     batch.y.double() if batch.y.is_floating_point() else batch.y)
+    batch = SeqBatch(
+        batch.x.double() if batch.x.is_floating_point() else batch.x,
+        batch.y.double() if batch.y.is_floating_point() else batch.y,
+    )
     if task.task == "adding":
         return lambda m: m(batch).loss
     return lambda m: F.cross_entropy(m(batch).prediction[:, -1], batch.y[:, -1])

@@ -95,7 +95,7 @@ def markdown(rows: list[dict], metric: str, baseline: str) -> str:
     cells = list(dict.fromkeys(r["cell"] for r in rows))
     lengths = sorted({r["length"] for r in rows})
     by = {(r["cell"], r["length"]): r for r in rows}
-    head = f"| T | baseline | " + " | ".join(c.upper() for c in cells) + " |"
+    head = "| T | baseline | " + " | ".join(c.upper() for c in cells) + " |"
     lines = [
         f"{metric.replace('_', ' ')} on a fresh test set (lower is better)",
         "",

@@ -22,8 +22,12 @@ def add_training_flags(parser: argparse.ArgumentParser, **defaults: Any) -> None
     a("--steps", type=int, default=d["steps"], help=f"optimizer steps (default: {d['steps']})")
     a("--epochs", type=int, default=d["epochs"], help="passes over the data (used without --steps)")
     a("--minutes", type=float, default=d["minutes"], help="wall-clock budget in minutes")
-    a("--batch-size", type=int, default=d["batch_size"],
-      help=f"global batch size, or TBPTT lanes (default: {d['batch_size']})")
+    a(
+        "--batch-size",
+        type=int,
+        default=d["batch_size"],
+        help=f"global batch size, or TBPTT lanes (default: {d['batch_size']})",
+    )
     a("--lr", type=float, default=d["lr"], help=f"peak learning rate (default: {d['lr']})")
     a("--optimizer", choices=OPTIMIZERS, default=d["optimizer"], help="optimizer")
     a("--momentum", type=float, default=d["momentum"], help="SGD / RMSprop momentum")
@@ -31,15 +35,31 @@ def add_training_flags(parser: argparse.ArgumentParser, **defaults: Any) -> None
     a("--schedule", choices=SCHEDULES, default=d["schedule"], help="learning-rate schedule")
     a("--warmup", type=int, default=d["warmup"], help="linear warm-up steps")
     a("--clip", type=float, default=d["clip"], help="clip the global gradient norm (off)")
-    a("--clip-value", type=float, default=d["clip_value"],
-      help="clip each gradient element to [-v, v] (off)")
-    a("--eval-every", type=int, default=d["eval_every"],
-      help="evaluate every N steps (0: each epoch and at the end)")
-    a("--patience", type=int, default=d["patience"],
-      help="early stopping after N evaluations without improvement (off)")
+    a(
+        "--clip-value",
+        type=float,
+        default=d["clip_value"],
+        help="clip each gradient element to [-v, v] (off)",
+    )
+    a(
+        "--eval-every",
+        type=int,
+        default=d["eval_every"],
+        help="evaluate every N steps (0: each epoch and at the end)",
+    )
+    a(
+        "--patience",
+        type=int,
+        default=d["patience"],
+        help="early stopping after N evaluations without improvement (off)",
+    )
     a("--log-every", type=int, default=d["log_every"], help="progress line every N steps")
-    a("--checkpoint-every", type=int, default=d["checkpoint_every"],
-      help="save `last` every N steps (0: at evaluations and the end)")
+    a(
+        "--checkpoint-every",
+        type=int,
+        default=d["checkpoint_every"],
+        help="save `last` every N steps (0: at evaluations and the end)",
+    )
     a("--bptt", type=int, default=d["bptt"], help="truncated BPTT chunk length k")
     a("--bptt-random", action="store_true", help="draw each chunk length around --bptt")
     a("--out", metavar="RUN", default=None, help="run directory for checkpoints and metrics")

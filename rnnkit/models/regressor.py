@@ -28,8 +28,9 @@ class RegressorConfig:
     def __post_init__(self) -> None:
         for name in ("input_size", "hidden_size", "num_layers", "output_size"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"RegressorConfig.{name} must be an integer >= 1, "
-                                 f"got {getattr(self, name)!r}")
+                raise ValueError(
+                    f"RegressorConfig.{name} must be an integer >= 1, got {getattr(self, name)!r}"
+                )
         if not 0 <= self.dropout < 1:
             raise ValueError(f"RegressorConfig.dropout must be in [0, 1), got {self.dropout!r}")
 
@@ -43,9 +44,13 @@ class NextStepRegressor(nn.Module):
     def __init__(self, config: RegressorConfig):
         super().__init__()
         self.config = config
-        self.lstm = LSTM(config.input_size, config.hidden_size, num_layers=config.num_layers,
-                         dropout=config.dropout if config.num_layers > 1 else 0.0,
-                         batch_first=True)
+        self.lstm = LSTM(
+            config.input_size,
+            config.hidden_size,
+            num_layers=config.num_layers,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+            batch_first=True,
+        )
         self.head = nn.Linear(config.hidden_size, config.output_size)
 
     def forward(self, batch: Any, state: Any = None) -> Output:

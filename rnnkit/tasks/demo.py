@@ -78,9 +78,17 @@ def train_demo(
     train_data = StreamBatches(series[:cut], random=train.bptt_random, seed=train.seed, **streams)
     val_data = StreamBatches(series[cut:], **streams)
     run = _prepare_run(out, resume, dist, demo, model_cfg, train)
-    trainer = Trainer(NextStepRegressor(model_cfg), train, train_data, val_data=val_data,
-                      run=run, dist=dist, carry_state=True, progress=progress,
-                      tensorboard=tensorboard)
+    trainer = Trainer(
+        NextStepRegressor(model_cfg),
+        train,
+        train_data,
+        val_data=val_data,
+        run=run,
+        dist=dist,
+        carry_state=True,
+        progress=progress,
+        tensorboard=tensorboard,
+    )
     if resume:
         trainer.resume()
     metrics = trainer.fit()
@@ -88,8 +96,14 @@ def train_demo(
     return metrics
 
 
-def _prepare_run(out: str | Path | None, resume: bool, dist: DistInfo, demo: DemoConfig,
-                 model_cfg: RegressorConfig, train: TrainConfig) -> RunDir | None:
+def _prepare_run(
+    out: str | Path | None,
+    resume: bool,
+    dist: DistInfo,
+    demo: DemoConfig,
+    model_cfg: RegressorConfig,
+    train: TrainConfig,
+) -> RunDir | None:
     """The run directory: refuse to overwrite a run unless resuming; write config.json."""
     if out is None:
         if resume:
@@ -97,10 +111,17 @@ def _prepare_run(out: str | Path | None, resume: bool, dist: DistInfo, demo: Dem
         return None
     run = RunDir(out)
     if not resume and run.checkpoint("last") is not None:
-        raise ValueError(f"{out} already holds a run: add --resume to continue it, "
-                         "or choose another --out")
+        raise ValueError(
+            f"{out} already holds a run: add --resume to continue it, or choose another --out"
+        )
     if dist.main:
         run.create()
-        run.write_config({"task": "demo", "model": model_cfg.to_dict(), "data": asdict(demo),
-                          "train": train.to_dict()})
+        run.write_config(
+            {
+                "task": "demo",
+                "model": model_cfg.to_dict(),
+                "data": asdict(demo),
+                "train": train.to_dict(),
+            }
+        )
     return run

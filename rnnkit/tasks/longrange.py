@@ -28,6 +28,7 @@ from rnnkit.training import RunDir, TrainConfig, Trainer
 from rnnkit.training.checkpoint import load_weights
 from rnnkit.training.distributed import DistInfo
 from rnnkit.training.progress import Progress
+from rnnkit.training.rundir import write_json
 
 TASKS = ("adding", "copy")
 BATCHES_PER_EPOCH = 100  # synthetic data has no epochs; this sets the resume granularity
@@ -151,7 +152,10 @@ def train(run: LongRangeRun) -> dict[str, Any]:
     if rundir is not None and rundir.checkpoint("best") is not None:
         load_weights(model, rundir.checkpoint("best") / "model.safetensors")
     test = task.batch(task.test_size, torch.Generator().manual_seed(TEST_SEED + task.length))
-    return report(task, run.model, summary, evaluate(model, task, test, "test"))
+    result = report(task, run.model, summary, evaluate(model, task, test, "test"))
+    if rundir is not None and dist.main:
+        write_json(rundir.root / "result.json", result)
+    return result
 
 
 def report(task: LongRangeConfig, model: SequenceConfig, summary: dict, test: dict) -> dict:

@@ -46,8 +46,9 @@ def load_weights(model: nn.Module, path: str | Path) -> None:
 def save_tree(directory: Path, name: str, state: Any) -> None:
     """Write a tree as `<name>.safetensors` + `<name>.json` in `directory`."""
     flat, skeleton = tree.flatten(state)
-    atomic_write(directory / f"{name}.safetensors",
-                 lambda tmp: safetensors.torch.save_file(flat, str(tmp)))
+    atomic_write(
+        directory / f"{name}.safetensors", lambda tmp: safetensors.torch.save_file(flat, str(tmp))
+    )
     write_json(directory / f"{name}.json", skeleton)
 
 

@@ -45,15 +45,27 @@ class TrainConfig:
         for name in ("steps", "epochs", "bptt"):
             _positive_int_or_none(self, name)
         for name in ("batch_size", "step_size", "log_every", "plateau_patience"):
-            _require(self, name, isinstance(getattr(self, name), int) and getattr(self, name) >= 1,
-                     "an integer >= 1")
+            _require(
+                self,
+                name,
+                isinstance(getattr(self, name), int) and getattr(self, name) >= 1,
+                "an integer >= 1",
+            )
         for name in ("warmup", "eval_every", "checkpoint_every"):
-            _require(self, name, isinstance(getattr(self, name), int) and getattr(self, name) >= 0,
-                     "an integer >= 0")
+            _require(
+                self,
+                name,
+                isinstance(getattr(self, name), int) and getattr(self, name) >= 0,
+                "an integer >= 0",
+            )
         _require(self, "patience", self.patience is None or self.patience >= 1, "None or >= 1")
         _require(self, "lr", _finite(self.lr) and self.lr > 0, "a positive number")
-        _require(self, "minutes", self.minutes is None or (_finite(self.minutes)
-                                                           and self.minutes > 0), "positive")
+        _require(
+            self,
+            "minutes",
+            self.minutes is None or (_finite(self.minutes) and self.minutes > 0),
+            "positive",
+        )
         for name in ("clip", "clip_value"):
             v = getattr(self, name)
             _require(self, name, v is None or (_finite(v) and v > 0), "None or a positive number")

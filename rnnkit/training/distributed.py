@@ -46,8 +46,9 @@ def init(device: str | None = None) -> DistInfo:
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if use_cuda else "gloo")
     dev = f"cuda:{local_rank}" if use_cuda else "cpu"
-    return DistInfo(rank=dist.get_rank(), world=dist.get_world_size(), local_rank=local_rank,
-                    device=dev)
+    return DistInfo(
+        rank=dist.get_rank(), world=dist.get_world_size(), local_rank=local_rank, device=dev
+    )
 
 
 def shutdown() -> None:
@@ -73,8 +74,9 @@ def shard(batch: Any, info: DistInfo) -> Any:
 
     def take(t: Tensor) -> Tensor:
         if t.dim() == 0 or t.shape[0] % info.world:
-            raise ValueError(f"global batch of {t.shape[:1]} rows does not split over "
-                             f"{info.world} ranks")
+            raise ValueError(
+                f"global batch of {t.shape[:1]} rows does not split over {info.world} ranks"
+            )
         n = t.shape[0] // info.world
         return t[info.rank * n : (info.rank + 1) * n]
 

@@ -12,8 +12,15 @@ from rnnkit.training.tbptt import reset_lanes
 
 
 @torch.no_grad()
-def loss_sum(model: nn.Module, batches: Iterable[Any], *, move: Callable[[Any, str], Any],
-             count: Callable[[Any], int], device: str, carry_state: bool) -> tuple[float, float]:
+def loss_sum(
+    model: nn.Module,
+    batches: Iterable[Any],
+    *,
+    move: Callable[[Any, str], Any],
+    count: Callable[[Any], int],
+    device: str,
+    carry_state: bool,
+) -> tuple[float, float]:
     """Sum of (batch loss x batch items) and of items over `batches`; state carried if asked."""
     total = weight = 0.0
     state = None

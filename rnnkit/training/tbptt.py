@@ -101,15 +101,20 @@ class StreamBatches:
 
     def lengths(self, epoch: int) -> list[int]:
         """The chunk lengths of `epoch` (random ones change with the epoch)."""
-        return chunk_lengths(self.lane_len, self.bptt, random=self.random,
-                             seed=self.seed * 100_003 + epoch)
+        return chunk_lengths(
+            self.lane_len, self.bptt, random=self.random, seed=self.seed * 100_003 + epoch
+        )
 
     def __call__(self, epoch: int) -> Iterator[Chunk]:
         """Yield the chunks of one pass over the stream, in order."""
         t = 0
         for n in self.lengths(epoch):
-            yield Chunk(x=self.x[:, t : t + n], y=self.y[:, t : t + n],
-                        reset=self.starts[:, t].clone(), start=t)
+            yield Chunk(
+                x=self.x[:, t : t + n],
+                y=self.y[:, t : t + n],
+                reset=self.starts[:, t].clone(),
+                start=t,
+            )
             t += n
 
     def __len__(self) -> int:

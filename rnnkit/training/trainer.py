@@ -47,12 +47,22 @@ class Trainer:
     default mean validation loss. `run`: run directory for checkpoints and metrics.
     """
 
-    def __init__(self, model: nn.Module, config: TrainConfig, train_data: Any, *,
-                 val_data: Any = None, evaluate: Callable[[nn.Module], dict] | None = None,
-                 run: RunDir | str | Path | None = None, dist: ddp.DistInfo | None = None,
-                 carry_state: bool = False, count: Callable[[Any], int] = count_items,
-                 move: Callable[[Any, str], Any] = tree.to_device,
-                 progress: Progress | None = None, tensorboard: bool = False):
+    def __init__(
+        self,
+        model: nn.Module,
+        config: TrainConfig,
+        train_data: Any,
+        *,
+        val_data: Any = None,
+        evaluate: Callable[[nn.Module], dict] | None = None,
+        run: RunDir | str | Path | None = None,
+        dist: ddp.DistInfo | None = None,
+        carry_state: bool = False,
+        count: Callable[[Any], int] = count_items,
+        move: Callable[[Any, str], Any] = tree.to_device,
+        progress: Progress | None = None,
+        tensorboard: bool = False,
+    ):
         self.config, self.dist = config, dist or ddp.DistInfo()
         self.model = ddp.wrap(model.to(self.dist.device), self.dist)
         self.train_source, self.val_source = as_source(train_data), as_source(val_data)
@@ -177,7 +187,8 @@ class Trainer:
         out.loss.backward()
         self.callbacks.fire("on_after_backward", self)
         loss, items, signalled = ddp.all_sum(
-            [out.loss.item(), float(self.count(batch)), float(self._signal > 0)], self.dist)
+            [out.loss.item(), float(self.count(batch)), float(self._signal > 0)], self.dist
+        )
         loss /= self.dist.world
         self.grad_norm = self._clip(loss)
         self.optimizer.step()
@@ -202,9 +213,17 @@ class Trainer:
         self._rate = _smooth(self._rate, items / max(seconds, 1e-9))
         self._step_s = _smooth(self._step_s, seconds)
         self.recent.append(loss)
-        self.last = {"split": "train", "step": self.step, "epoch": self.epoch, "loss": loss,
-                     "grad_norm": self.grad_norm, "lr": lr, "items": int(items),
-                     "items_per_s": self._rate, "time": round(self.elapsed, 4)}
+        self.last = {
+            "split": "train",
+            "step": self.step,
+            "epoch": self.epoch,
+            "loss": loss,
+            "grad_norm": self.grad_norm,
+            "lr": lr,
+            "items": int(items),
+            "items_per_s": self._rate,
+            "time": round(self.elapsed, 4),
+        }
         self._log(self.last)
         shown = dict(self.last)
         if self.total_steps:
@@ -220,8 +239,9 @@ class Trainer:
             self._save_last()
         if self._signal:
             self._save_last()
-            raise TrainingInterrupted(self._signal, self.step,
-                                      str(self.saved) if self.saved else None)
+            raise TrainingInterrupted(
+                self._signal, self.step, str(self.saved) if self.saved else None
+            )
 
     def _finish(self) -> None:
         if self.last_eval_step != self.step:
@@ -254,8 +274,13 @@ class Trainer:
             self.eval_metrics = metrics
             self._log({"split": "val", "step": self.step, "epoch": self.epoch, **metrics})
             improved = self._observe(metrics)
-            self.progress.message("eval " + "  ".join(
-                f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()))
+            self.progress.message(
+                "eval "
+                + "  ".join(
+                    f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                    for k, v in metrics.items()
+                )
+            )
             self.callbacks.fire("on_eval", self)
         if self.run:
             self._save_last()
@@ -265,8 +290,10 @@ class Trainer:
     def _observe(self, metrics: dict[str, Any]) -> bool:
         """Track the best metric and early stopping; True when it improved."""
         if self.config.metric not in metrics:
-            raise ValueError(f"TrainConfig.metric {self.config.metric!r} is not among the "
-                             f"evaluation metrics {sorted(metrics)}")
+            raise ValueError(
+                f"TrainConfig.metric {self.config.metric!r} is not among the "
+                f"evaluation metrics {sorted(metrics)}"
+            )
         value = float(metrics[self.config.metric])
         self.schedule.observe(value)
         improved = self.tracker.update(value)
@@ -275,8 +302,14 @@ class Trainer:
         return improved
 
     def _mean_val_loss(self, model: nn.Module) -> dict[str, float]:
-        sums = loss_sum(model, self.val_source(0), move=self.move, count=self.count,
-                        device=self.dist.device, carry_state=self.carry_state)
+        sums = loss_sum(
+            model,
+            self.val_source(0),
+            move=self.move,
+            count=self.count,
+            device=self.dist.device,
+            carry_state=self.carry_state,
+        )
         total, weight = ddp.all_sum(list(sums), self.dist)
         return {"val_loss": total / max(weight, 1.0)}
 
@@ -297,19 +330,31 @@ class Trainer:
             self._commit("best", lambda d: ckpt.save_weights(self.model, d / ckpt.MODEL_FILE))
 
     def _commit(self, tag: str, fill: Callable[[Path], None]) -> None:
-        meta = {"step": self.step, "epoch": self.epoch, "train": self.last,
-                "eval": self.eval_metrics, "best": self.tracker.best}
+        meta = {
+            "step": self.step,
+            "epoch": self.epoch,
+            "train": self.last,
+            "eval": self.eval_metrics,
+            "best": self.tracker.best,
+        }
         self.saved = self.run.commit(tag, fill, meta)
         self.callbacks.fire("on_checkpoint", self)
 
     def _trainer_state(self) -> dict[str, Any]:
         return {
-            "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
-            "elapsed": self.elapsed, "tracker": self.tracker.state_dict(),
-            "last_eval_step": self.last_eval_step, "recent": list(self.recent),
-            "eval_metrics": self.eval_metrics, "world": self.dist.world,
-            "optimizer": self.optimizer.state_dict(), "schedule": self.schedule.state_dict(),
-            "rng": ckpt.rng_state(), "carry": ddp.gather_lanes(self.carry, self.dist),
+            "step": self.step,
+            "epoch": self.epoch,
+            "batch_in_epoch": self.batch_in_epoch,
+            "elapsed": self.elapsed,
+            "tracker": self.tracker.state_dict(),
+            "last_eval_step": self.last_eval_step,
+            "recent": list(self.recent),
+            "eval_metrics": self.eval_metrics,
+            "world": self.dist.world,
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "rng": ckpt.rng_state(),
+            "carry": ddp.gather_lanes(self.carry, self.dist),
         }
 
     def _load_state(self, s: dict[str, Any]) -> None:

@@ -10,8 +10,21 @@ from safetensors.torch import load_file
 
 from rnnkit.cli.main import main
 
-TINY = ["demo", "--length", "2000", "--hidden", "4", "--batch-size", "4", "--bptt", "10",
-        "--threads", "1", "--eval-every", "20"]
+TINY = [
+    "demo",
+    "--length",
+    "2000",
+    "--hidden",
+    "4",
+    "--batch-size",
+    "4",
+    "--bptt",
+    "10",
+    "--threads",
+    "1",
+    "--eval-every",
+    "20",
+]
 
 
 def weights(run: Path) -> dict:
@@ -45,10 +58,15 @@ def test_help_everywhere(capsys):
     assert "--clip-value" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("flags, word", [(["--lr", "-1"], "--lr"),
-                                         (["--batch-size", "0"], "--batch-size"),
-                                         (["--clip", "x"], "--clip"),
-                                         (["--resume"], "--resume")])
+@pytest.mark.parametrize(
+    "flags, word",
+    [
+        (["--lr", "-1"], "--lr"),
+        (["--batch-size", "0"], "--batch-size"),
+        (["--clip", "x"], "--clip"),
+        (["--resume"], "--resume"),
+    ],
+)
 def test_bad_flags_are_one_line_errors(capsys, flags, word):
     try:
         code = main([*TINY, *flags])
@@ -81,8 +99,7 @@ def test_sigint_saves_and_says_how_to_resume(tmp_path):
     args = [*TINY, "--steps", "600", "--log-every", "1", "--seed", "1"]
     cmd = [sys.executable, "-m", "rnnkit", *args, "--out", str(tmp_path / "cut")]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     for line in proc.stdout:
         if line.startswith("step 5/"):
             proc.send_signal(signal.SIGINT)
@@ -101,10 +118,21 @@ def test_sigint_saves_and_says_how_to_resume(tmp_path):
 
 def test_torchrun_two_processes_match_one_process(tmp_path):
     args = [*TINY, "--steps", "6", "--quiet", "--seed", "2"]
-    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-                "--nproc_per_node=2", "-m", "rnnkit"]
-    done = subprocess.run([*torchrun, *args, "--out", str(tmp_path / "two"), "--json"],
-                          capture_output=True, text=True, timeout=180)
+    torchrun = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "rnnkit",
+    ]
+    done = subprocess.run(
+        [*torchrun, *args, "--out", str(tmp_path / "two"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert main([*args, "--out", str(tmp_path / "one")]) == 0
@@ -114,11 +142,22 @@ def test_torchrun_two_processes_match_one_process(tmp_path):
 
 def test_torchrun_resume_carries_every_rank_state(tmp_path):
     args = [*TINY, "--quiet", "--seed", "2", "--schedule", "constant"]
-    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-                "--nproc_per_node=2", "-m", "rnnkit"]
+    torchrun = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "rnnkit",
+    ]
     for steps, extra in (("3", []), ("7", ["--resume"])):
-        done = subprocess.run([*torchrun, *args, "--steps", steps, "--out", str(tmp_path / "two"),
-                               *extra], capture_output=True, text=True, timeout=180)
+        done = subprocess.run(
+            [*torchrun, *args, "--steps", steps, "--out", str(tmp_path / "two"), *extra],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
     assert main([*args, "--steps", "7", "--out", str(tmp_path / "one")]) == 0
     assert same(weights(tmp_path / "one"), weights(tmp_path / "two"), tol=1e-6)

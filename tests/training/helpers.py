@@ -23,15 +23,29 @@ def tiny_model(seed: int = 0, layers: int = 1, dropout: float = 0.0) -> NextStep
     return NextStepRegressor(RegressorConfig(hidden_size=6, num_layers=layers, dropout=dropout))
 
 
-def stream_trainer(run=None, *, seed: int = 0, layers: int = 1, dropout: float = 0.0,
-                   tensorboard: bool = False, **cfg) -> Trainer:
+def stream_trainer(
+    run=None,
+    *,
+    seed: int = 0,
+    layers: int = 1,
+    dropout: float = 0.0,
+    tensorboard: bool = False,
+    **cfg,
+) -> Trainer:
     """A TBPTT trainer on a short stream: 4 lanes, chunks of 10."""
     cfg = {"steps": 12, "batch_size": 4, "lr": 1e-2, "bptt": 10, **cfg}
     config = TrainConfig(**cfg)
     data = StreamBatches(stream(), lanes=4, bptt=config.bptt, random=config.bptt_random)
     val = StreamBatches(stream(81, seed=1), lanes=4, bptt=config.bptt)
-    return Trainer(tiny_model(seed, layers, dropout), config, data, val_data=val, run=run,
-                   carry_state=True, tensorboard=tensorboard)
+    return Trainer(
+        tiny_model(seed, layers, dropout),
+        config,
+        data,
+        val_data=val,
+        run=run,
+        carry_state=True,
+        tensorboard=tensorboard,
+    )
 
 
 @dataclass

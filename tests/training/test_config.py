@@ -13,9 +13,21 @@ def test_defaults_are_valid_and_round_trip_through_json():
 
 @pytest.mark.parametrize(
     "field, value",
-    [("lr", -1.0), ("lr", float("nan")), ("steps", 0), ("batch_size", 0), ("clip", 0.0),
-     ("clip_value", -2.0), ("optimizer", "adagrad"), ("schedule", "linear"), ("mode", "up"),
-     ("momentum", 1.0), ("warmup", -1), ("patience", 0), ("minutes", 0.0)],
+    [
+        ("lr", -1.0),
+        ("lr", float("nan")),
+        ("steps", 0),
+        ("batch_size", 0),
+        ("clip", 0.0),
+        ("clip_value", -2.0),
+        ("optimizer", "adagrad"),
+        ("schedule", "linear"),
+        ("mode", "up"),
+        ("momentum", 1.0),
+        ("warmup", -1),
+        ("patience", 0),
+        ("minutes", 0.0),
+    ],
 )
 def test_bad_values_raise_naming_the_field(field, value):
     with pytest.raises(ValueError, match=f"TrainConfig.{field} "):

@@ -22,8 +22,10 @@ def test_truncate_after_and_non_finite_values(tmp_path):
         log.write({"step": step, "loss": float("nan") if step == 2 else 1.0})
     log.close()
     log.truncate_after(2)
-    assert read_metrics(tmp_path / "m.jsonl") == [{"step": 1, "loss": 1.0},
-                                                  {"step": 2, "loss": "nan"}]
+    assert read_metrics(tmp_path / "m.jsonl") == [
+        {"step": 1, "loss": 1.0},
+        {"step": 2, "loss": "nan"},
+    ]
 
 
 def test_missing_tensorboard_is_a_one_line_error(tmp_path, monkeypatch):

@@ -44,8 +44,10 @@ def test_ranks_take_their_own_lanes():
 
 def capture_grads(trainer: Trainer) -> dict[str, torch.Tensor]:
     grads = {}
-    trainer.add_callback("on_after_backward", lambda t: grads.update(
-        {n: p.grad.clone() for n, p in t.model.named_parameters()}))
+    trainer.add_callback(
+        "on_after_backward",
+        lambda t: grads.update({n: p.grad.clone() for n, p in t.model.named_parameters()}),
+    )
     trainer.fit()
     return grads
 
@@ -53,8 +55,9 @@ def capture_grads(trainer: Trainer) -> dict[str, torch.Tensor]:
 def test_tbptt_with_k_at_least_the_stream_is_full_bptt():
     s = stream(121)
     cfg = TrainConfig(steps=1, batch_size=4, bptt=1000, lr=1e-3)
-    tbptt = capture_grads(Trainer(tiny_model(), cfg, StreamBatches(s, lanes=4, bptt=1000),
-                                  carry_state=True))
+    tbptt = capture_grads(
+        Trainer(tiny_model(), cfg, StreamBatches(s, lanes=4, bptt=1000), carry_state=True)
+    )
     model = tiny_model()
     x, y = lanes(s, 4)
     model(Pair(x, y)).loss.backward()
@@ -65,8 +68,9 @@ def test_tbptt_with_k_at_least_the_stream_is_full_bptt():
 def test_tbptt_first_step_has_the_gradients_of_the_first_chunk():
     s = stream(121)
     cfg = TrainConfig(steps=1, batch_size=4, lr=1e-3)
-    short = capture_grads(Trainer(tiny_model(), cfg, StreamBatches(s, lanes=4, bptt=10),
-                                  carry_state=True))
+    short = capture_grads(
+        Trainer(tiny_model(), cfg, StreamBatches(s, lanes=4, bptt=10), carry_state=True)
+    )
     model = tiny_model()
     x, y = lanes(s, 4)
     model(Pair(x[:, :10], y[:, :10])).loss.backward()  # the first chunk alone: same grads

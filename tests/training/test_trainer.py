@@ -42,10 +42,17 @@ def test_loss_falls_and_summary_reports_it():
 def grads_after(trainer: Trainer) -> tuple[dict, dict, list[float]]:
     """Gradients before clipping, after the optimizer step's clipping, recorded norms."""
     before, after, norms = {}, {}, []
-    trainer.add_callback("on_after_backward", lambda t: before.update(
-        {n: p.grad.clone() for n, p in t.model.named_parameters()}))
-    trainer.add_callback("on_step_end", lambda t: (after.update(
-        {n: p.grad.clone() for n, p in t.model.named_parameters()}), norms.append(t.grad_norm)))
+    trainer.add_callback(
+        "on_after_backward",
+        lambda t: before.update({n: p.grad.clone() for n, p in t.model.named_parameters()}),
+    )
+    trainer.add_callback(
+        "on_step_end",
+        lambda t: (
+            after.update({n: p.grad.clone() for n, p in t.model.named_parameters()}),
+            norms.append(t.grad_norm),
+        ),
+    )
     trainer.fit()
     return before, after, norms
 
@@ -87,8 +94,10 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_checkpoint(tmp_p
     before = saved.read_bytes()
     bad = stream_trainer(tmp_path, steps=8)
     bad.resume()
-    bad.add_callback("on_after_backward", lambda t: t.step == 5 and next(
-        t.model.parameters()).grad.fill_(math.inf))
+    bad.add_callback(
+        "on_after_backward",
+        lambda t: t.step == 5 and next(t.model.parameters()).grad.fill_(math.inf),
+    )
     with pytest.raises(TrainingDiverged, match=r"step 6: the gradient norm is inf.*last good"):
         bad.fit()
     assert saved.read_bytes() == before
@@ -96,30 +105,59 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_checkpoint(tmp_p
 
 
 def test_resume_equals_an_uninterrupted_run(tmp_path):
-    full = stream_trainer(tmp_path / "full", steps=14, dropout=0.3, layers=2, schedule="cosine",
-                          warmup=3, eval_every=5, optimizer="adamw", bptt_random=True)
+    full = stream_trainer(
+        tmp_path / "full",
+        steps=14,
+        dropout=0.3,
+        layers=2,
+        schedule="cosine",
+        warmup=3,
+        eval_every=5,
+        optimizer="adamw",
+        bptt_random=True,
+    )
     full.fit()
-    first = stream_trainer(tmp_path / "cut", steps=14, dropout=0.3, layers=2, schedule="cosine",
-                           warmup=3, eval_every=5, optimizer="adamw", bptt_random=True)
+    first = stream_trainer(
+        tmp_path / "cut",
+        steps=14,
+        dropout=0.3,
+        layers=2,
+        schedule="cosine",
+        warmup=3,
+        eval_every=5,
+        optimizer="adamw",
+        bptt_random=True,
+    )
     first.add_callback("on_step_end", lambda t: t.step == 7 and t.request_stop())
     first.fit()
     assert first.step == 7
     torch.manual_seed(123)  # a different initialisation is overwritten by the checkpoint
-    resumed = stream_trainer(tmp_path / "cut", seed=5, steps=14, dropout=0.3, layers=2,
-                             schedule="cosine", warmup=3, eval_every=5, optimizer="adamw",
-                             bptt_random=True)
+    resumed = stream_trainer(
+        tmp_path / "cut",
+        seed=5,
+        steps=14,
+        dropout=0.3,
+        layers=2,
+        schedule="cosine",
+        warmup=3,
+        eval_every=5,
+        optimizer="adamw",
+        bptt_random=True,
+    )
     assert resumed.resume() == 7
     resumed.fit()
     a, b = weights(full.model), weights(resumed.model)
     assert all(torch.equal(a[k], b[k]) for k in a)
-    steps = [r["step"] for r in read_metrics(tmp_path / "cut" / "metrics.jsonl")
-             if r["split"] == "train"]
+    steps = [
+        r["step"] for r in read_metrics(tmp_path / "cut" / "metrics.jsonl") if r["split"] == "train"
+    ]
     assert steps == list(range(1, 15))
 
 
 def test_early_stopping_and_best_checkpoint(tmp_path):
-    trainer = stream_trainer(tmp_path, steps=200, eval_every=1, patience=2, lr=0.5,
-                             optimizer="sgd", momentum=0.0)
+    trainer = stream_trainer(
+        tmp_path, steps=200, eval_every=1, patience=2, lr=0.5, optimizer="sgd", momentum=0.0
+    )
     values = iter([3.0, 2.0, 2.5, 1.5, 1.6, 1.7, 1.0])
     trainer.evaluate_fn = lambda model: {"val_loss": next(values)}
     summary = trainer.fit()
@@ -160,8 +198,13 @@ def test_time_budget_stops_training():
 def test_epochs_over_a_list_of_batches_and_resume_mid_epoch(tmp_path):
     def trainer(run, **kw):
         torch.manual_seed(0)
-        return Trainer(Linear(), TrainConfig(lr=0.05, optimizer="rmsprop", **kw), pairs(5),
-                       val_data=pairs(2, seed=1), run=run)
+        return Trainer(
+            Linear(),
+            TrainConfig(lr=0.05, optimizer="rmsprop", **kw),
+            pairs(5),
+            val_data=pairs(2, seed=1),
+            run=run,
+        )
 
     full = trainer(tmp_path / "a", epochs=3)
     assert full.total_steps == 15
