@@ -18,6 +18,9 @@ from rnnkit.training.errors import TrainingError, TrainingInterrupted
 COMMAND_MODULES = [
     "rnnkit.cli.info",
     "rnnkit.cli.demo",
+    "rnnkit.cli.longrange",
+    "rnnkit.cli.gradflow",
+    "rnnkit.cli.inspect",
 ]
 
 

@@ -2,8 +2,10 @@
 
 from rnnkit.layers.base import Capture, RecurrentLayer
 from rnnkit.layers.config import RecurrentConfig
-from rnnkit.layers.recurrent import GRU, LSTM, RNN, from_config
+from rnnkit.layers.recurrent import GRU, LAYERS, LSTM, RNN, from_config
 from rnnkit.layers.runner import Trace, run
+
+LAYERS_BY_CELL = LAYERS  # "rnn" | "lstm" | "gru" -> layer class
 
 __all__ = [
     "Capture",

@@ -6,6 +6,8 @@ projection, ``L`` layers, ``D`` directions.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -125,7 +127,21 @@ class RecurrentLayer(nn.Module):
     @property
     def uses_native(self) -> bool:
         """Whether forward runs torch's fused kernels."""
-        return self.config.backend != "reference" and self.native_ok
+        wrapped = self.__dict__.get("_wrapped", False)
+        return self.config.backend != "reference" and self.native_ok and not wrapped
+
+    @contextmanager
+    def wrapped_cells(self, wrap: Callable[[RecurrentCell], Any]) -> Iterator[None]:
+        """Within the block, forward runs the reference runner over ``wrap(cell)`` for
+        every cell: a hook for analysis tools that watch each step (e.g. gradient flow)."""
+        self._bind()
+        original = self._cells
+        self._cells = [[wrap(cell) for cell in row] for row in original]
+        self._wrapped = True
+        try:
+            yield
+        finally:
+            self._cells, self._wrapped = original, False
 
     # -- forward ---------------------------------------------------------------------
     def forward(self, input: Tensor | PackedSequence, hx: Any = None, *, lengths: Any = None):

@@ -63,8 +63,8 @@ def run(
     if reverse:
         x = reverse_padded(x, lengths)
     steps = T if lengths is None else int(lengths.max())
-    xp = cell.project_input(x[:steps])  # (T', B, G*H): one GEMM for every step
-    mask = None if lengths is None else time_mask(lengths, steps, x.device)  # (T', B, 1)
+    xp = cell.project_input(x[:steps]).unbind(0)  # T' x (B, G*H): one GEMM for every step
+    mask = None if lengths is None else time_mask(lengths, steps, x.device).unbind(0)  # (B, 1)
     outs: list[Tensor] = []
     records: list[dict[str, Tensor]] = []
     for t in range(steps):

@@ -32,6 +32,9 @@ from typing import Any
 from rnnkit import __version__
 
 COMPLETE = "checkpoint.json"  # the file written last into a checkpoint directory
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK  # what open() would give a new file (mkstemp gives 0600)
 
 
 def fsync_dir(path: Path) -> None:
@@ -59,6 +62,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, FILE_MODE)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)

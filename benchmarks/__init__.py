@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m benchmarks.<name>`; timings never live in tests."""
