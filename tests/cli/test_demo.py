@@ -141,25 +141,19 @@ def test_torchrun_two_processes_match_one_process(tmp_path):
     assert result["step"] == 6
 
 
-def test_torchrun_resume_carries_every_rank_state(tmp_path):
+def test_a_two_process_run_resumes_in_one_process(tmp_path):
+    """Every rank's carried lanes are saved; a resumed run may use another world size."""
     args = [*TINY, "--quiet", "--seed", "2", "--schedule", "constant"]
-    torchrun = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc_per_node=2",
-        "-m",
-        "rnnkit",
-    ]
-    for steps, extra in (("3", []), ("7", ["--resume"])):
-        done = subprocess.run(
-            [*torchrun, *args, "--steps", steps, "--out", str(tmp_path / "two"), *extra],
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    done = subprocess.run(
+        [*torchrun, "--nproc_per_node=2", "-m", "rnnkit", *args, "--steps", "3"]
+        + ["--out", str(tmp_path / "two")],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert main([*args, "--steps", "7", "--out", str(tmp_path / "two"), "--resume"]) == 0
     assert main([*args, "--steps", "7", "--out", str(tmp_path / "one")]) == 0
     assert same(weights(tmp_path / "one"), weights(tmp_path / "two"), tol=1e-6)
 
