@@ -34,10 +34,11 @@ from rnnkit.training.optim import Schedule, clip_gradients, make_optimizer
 from rnnkit.training.progress import Progress
 from rnnkit.training.rundir import RunDir
 from rnnkit.training.signals import StopSignals
+from rnnkit.training.state import Checkpointing
 from rnnkit.training.tbptt import reset_lanes
 
 
-class Trainer:
+class Trainer(Checkpointing):
     """Train `model` on `train_data` as `config` says; see the module docstring.
 
     `train_data` / `val_data`: a callable ``epoch -> iterable of batches`` (deterministic
@@ -113,17 +114,6 @@ class Trainer:
             self.progress.close()
             self.logs.close()
         return self.summary()
-
-    def resume(self) -> int:
-        """Load the run's `last` checkpoint (weights and trainer state); return its step."""
-        where = self.run.checkpoint("last") if self.run else None
-        if where is None:
-            root = self.run.root if self.run else "(no run directory)"
-            raise FileNotFoundError(f"nothing to resume: no checkpoint in {root}")
-        ckpt.load_weights(self.model, where / ckpt.MODEL_FILE)
-        self._load_state(ckpt.load_tree(where, "trainer"))
-        self.logs.truncate_after(self.step)
-        return self.step
 
     def evaluate(self) -> dict[str, Any]:
         """Validation metrics ({} without validation data)."""
@@ -262,7 +252,7 @@ class Trainer:
                 return True
         return False
 
-    # -- evaluation, early stopping, checkpoints -----------------------------------
+    # -- evaluation and early stopping --------------------------------------------
 
     def _evaluate_and_checkpoint(self) -> None:
         self.last_eval_step = self.step
@@ -310,63 +300,6 @@ class Trainer:
         )
         total, weight = ddp.all_sum(list(sums), self.dist)
         return {"val_loss": total / max(weight, 1.0)}
-
-    def _save_last(self) -> None:
-        """Write `last`. Every rank must call it (the carried state is gathered)."""
-        state = self._trainer_state()
-        self._saved_step = self.step  # on every rank, so all take the same branches
-        if not (self.run and self.dist.main):
-            return
-
-        def fill(d: Path) -> None:
-            ckpt.save_weights(self.model, d / ckpt.MODEL_FILE)
-            ckpt.save_tree(d, "trainer", state)
-
-        self._commit("last", fill)
-
-    def _save_best(self) -> None:
-        if self.dist.main:
-            self._commit("best", lambda d: ckpt.save_weights(self.model, d / ckpt.MODEL_FILE))
-
-    def _commit(self, tag: str, fill: Callable[[Path], None]) -> None:
-        meta = {
-            "step": self.step,
-            "epoch": self.epoch,
-            "train": self.last,
-            "eval": self.eval_metrics,
-            "best": self.tracker.best,
-        }
-        self.saved = self.run.commit(tag, fill, meta)
-        self.callbacks.fire("on_checkpoint", self)
-
-    def _trainer_state(self) -> dict[str, Any]:
-        return {
-            "step": self.step,
-            "epoch": self.epoch,
-            "batch_in_epoch": self.batch_in_epoch,
-            "elapsed": self.elapsed,
-            "tracker": self.tracker.state_dict(),
-            "last_eval_step": self.last_eval_step,
-            "recent": list(self.recent),
-            "eval_metrics": self.eval_metrics,
-            "world": self.dist.world,
-            "optimizer": self.optimizer.state_dict(),
-            "schedule": self.schedule.state_dict(),
-            "rng": ckpt.rng_state(),
-            "carry": ddp.gather_lanes(self.carry, self.dist),
-        }
-
-    def _load_state(self, s: dict[str, Any]) -> None:
-        self.step, self.epoch, self.batch_in_epoch = s["step"], s["epoch"], s["batch_in_epoch"]
-        self.elapsed = s["elapsed"]
-        self.tracker.load_state_dict(s["tracker"])
-        self.last_eval_step, self.eval_metrics = s["last_eval_step"], s["eval_metrics"]
-        self.recent.extend(s["recent"])
-        self.optimizer.load_state_dict(s["optimizer"])
-        self.schedule.load_state_dict(s["schedule"])
-        ckpt.set_rng_state(s["rng"])
-        carry = tree.to_device(s["carry"], self.dist.device)
-        self.carry = ddp.split_lanes(carry, self.dist)
 
     # -- helpers ------------------------------------------------------------------
 
