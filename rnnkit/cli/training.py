@@ -15,13 +15,23 @@ from rnnkit.training.progress import Progress, make_progress
 
 
 def add_training_flags(parser: argparse.ArgumentParser, **defaults: Any) -> None:
-    """Add the training options; `defaults` overrides TrainConfig's per task (steps=2000)."""
+    """Add the training options; `defaults` overrides TrainConfig's per task (steps=2000).
+
+    The task's default `steps` applies only when none of --steps, --epochs, --minutes is
+    given; its default `minutes` (a time cap) applies unless --minutes is given.
+    """
     d = {**TrainConfig().to_dict(), **defaults}
+    parser.set_defaults(default_steps=d["steps"], default_minutes=d["minutes"])
     g = parser.add_argument_group("training")
     a = g.add_argument
-    a("--steps", type=int, default=d["steps"], help=f"optimizer steps (default: {d['steps']})")
-    a("--epochs", type=int, default=d["epochs"], help="passes over the data (used without --steps)")
-    a("--minutes", type=float, default=d["minutes"], help="wall-clock budget in minutes")
+    a("--steps", type=int, default=None, help=f"optimizer steps (default: {d['steps']})")
+    a("--epochs", type=int, default=None, help="passes over the data (instead of --steps)")
+    a(
+        "--minutes",
+        type=float,
+        default=None,
+        help=f"budget of training time, in minutes (default: {d['minutes']})",
+    )
     a(
         "--batch-size",
         type=int,
@@ -71,6 +81,10 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
     """A TrainConfig from the parsed flags; a bad value is a one-line error naming its flag."""
     names = {f.name for f in dataclasses.fields(TrainConfig)}
     values = {n: getattr(args, n) for n in names if hasattr(args, n)}
+    if args.steps is None and args.epochs is None and args.minutes is None:
+        values["steps"] = args.default_steps
+    if args.minutes is None:
+        values["minutes"] = args.default_minutes
     try:
         return TrainConfig(**values)
     except ValueError as e:

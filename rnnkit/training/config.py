@@ -15,8 +15,8 @@ SCHEDULES = ("constant", "step", "cosine", "plateau")
 class TrainConfig:
     """How to train: budget, optimizer, schedule, clipping, evaluation, checkpoints."""
 
-    steps: int | None = None  # optimizer steps to train for (None: use epochs)
-    epochs: int | None = None  # passes over the training data (None with steps=None: 1)
+    steps: int | None = None  # optimizer steps to train for (None: use epochs / minutes)
+    epochs: int | None = None  # passes over the data (steps, epochs, minutes all None: 1)
     minutes: float | None = None  # training-time budget (summed over resumed sessions)
     batch_size: int = 32  # global batch size (samples, or TBPTT lanes), split over ranks
     lr: float = 1e-3  # peak learning rate

@@ -243,8 +243,9 @@ class Trainer(Checkpointing):
         if cfg.steps is not None:
             if self.step >= cfg.steps:
                 return True
-        elif self.epoch >= (cfg.epochs or 1):
-            return True
+        elif cfg.epochs is not None or cfg.minutes is None:
+            if self.epoch >= (cfg.epochs or 1):  # neither steps nor a time budget: one epoch
+                return True
         if cfg.minutes is not None:
             over = ddp.all_sum([float(self.elapsed >= cfg.minutes * 60)], self.dist)[0]
             if over:
@@ -317,6 +318,8 @@ class Trainer(Checkpointing):
         cfg = self.config
         if cfg.steps is not None:
             return cfg.steps
+        if cfg.epochs is None and cfg.minutes is not None:
+            return None  # until the time is up
         try:
             return (cfg.epochs or 1) * len(train_data)
         except TypeError:

@@ -181,3 +181,14 @@ def test_unexpected_errors_are_one_line_too(capsys, monkeypatch):
     assert err == [
         "rnnkit: error: RuntimeError: shapes do not match (run with --debug for the traceback)"
     ]
+
+
+@pytest.mark.parametrize(
+    "flags, steps, stopped",
+    [(["--epochs", "1"], 5, "done"), (["--minutes", "1e-6"], 1, "time")],
+)
+def test_epochs_or_minutes_replace_the_default_steps(capsys, flags, steps, stopped):
+    # 2000 values, 90% for training: 4 lanes of 449 steps, chunks of 100
+    assert main([*TINY, "--bptt", "100", *flags, "--quiet", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["step"] == steps and result["stopped"] == stopped
