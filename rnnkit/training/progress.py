@@ -62,14 +62,13 @@ class RichProgress(Progress):
     """A live rich bar: step, loss, throughput and ETA."""
 
     def __init__(self, unit: str = "samples"):
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, Progress, TextColumn
 
         self.unit = unit
         self.bar = Progress(
             TextColumn("[bold]step {task.completed}/{task.total}"),
             BarColumn(),
-            TextColumn("{task.fields[info]}"),
-            TimeRemainingColumn(),
+            TextColumn("{task.fields[info]}"),  # loss, lr, throughput, ETA
         )
         self.task = None
         self._last = 0.0
