@@ -64,9 +64,9 @@ class RichProgress(Progress):
     def __init__(self, unit: str = "samples"):
         from rich.progress import BarColumn, Progress, TextColumn
 
-        self.unit = unit
+        self.unit, self.total = unit, None
         self.bar = Progress(
-            TextColumn("[bold]step {task.completed}/{task.total}"),
+            TextColumn("[bold]step {task.fields[step]}"),
             BarColumn(),
             TextColumn("{task.fields[info]}"),  # loss, lr, throughput, ETA
         )
@@ -75,16 +75,22 @@ class RichProgress(Progress):
 
     def start(self, total: int | None, step: int = 0) -> None:
         self.bar.start()
-        self.task = self.bar.add_task("train", total=total, completed=step, info="")
+        self.total = total
+        self.task = self.bar.add_task(
+            "train", total=total, completed=step, step=self._step_text(step), info=""
+        )
+
+    def _step_text(self, step: int) -> str:
+        return f"{step}/{self.total}" if self.total else str(step)
 
     def update(self, step: int, metrics: dict[str, Any]) -> None:
         now = time.monotonic()
-        if now - self._last < 0.1:
-            self.bar.update(self.task, completed=step)
+        if now - self._last < 0.1 and step != self.total:  # at most 10 redraws a second
+            self.bar.update(self.task, completed=step, step=self._step_text(step))
             return
         self._last = now
         info = describe(step, None, metrics, self.unit).split("  ", 1)[-1]
-        self.bar.update(self.task, completed=step, info=info)
+        self.bar.update(self.task, completed=step, step=self._step_text(step), info=info)
 
     def message(self, text: str) -> None:
         self.bar.console.print(text)
