@@ -52,7 +52,7 @@ def add_model_flags(p: argparse.ArgumentParser) -> None:
         default=200,
         help="T: sequence length (adding) or blanks to bridge (copy); default 200",
     )
-    g.add_argument("--hidden", type=int, default=128, help="hidden units (default: 128)")
+    g.add_argument("--hidden", type=int, default=64, help="hidden units (default: 64)")
     g.add_argument(
         "--nonlinearity",
         choices=("tanh", "relu"),
@@ -66,6 +66,13 @@ def add_model_flags(p: argparse.ArgumentParser) -> None:
         help="LSTM forget-gate bias at initialisation (default: torch's)",
     )
     g.add_argument("--test-size", type=int, default=2000, help="fresh test sequences")
+    g.add_argument(
+        "--stop-below",
+        type=float,
+        default=None,
+        metavar="LOSS",
+        help="stop once the validation loss (MSE or cross-entropy) is below LOSS",
+    )
 
 
 def cell_options(args: argparse.Namespace) -> dict:

@@ -28,7 +28,15 @@ def register_sweep(verbs: argparse._SubParsersAction, common: argparse.ArgumentP
     v.add_argument("--task", choices=longrange.TASKS, default="adding", help="which task")
     v.add_argument("--cells", default="rnn,lstm,gru", help="comma-separated cells")
     v.add_argument("--lengths", default="50,100,200,400", help="comma-separated lengths T")
-    v.add_argument("--hidden", type=int, default=128, help="hidden units (default: 128)")
+    v.add_argument("--hidden", type=int, default=64, help="hidden units (default: 64)")
+    v.add_argument("--forget-bias", type=float, default=1.0, help="LSTM forget-gate bias")
+    v.add_argument(
+        "--stop-below",
+        type=float,
+        default=None,
+        metavar="LOSS",
+        help="end each run once its validation loss is below LOSS",
+    )
     v.add_argument("--test-size", type=int, default=2000, help="fresh test sequences")
     add_training_flags(v, **{**DEFAULTS, "out": None})
     v.set_defaults(func=run_sweep)
@@ -70,7 +78,8 @@ def run_sweep(args: argparse.Namespace) -> dict:
 
 def run_one(args: argparse.Namespace, cell: str, length: int, root: Path) -> dict:
     task = longrange.LongRangeConfig(task=args.task, length=length, test_size=args.test_size)
-    model = longrange.model_config(task, cell, args.hidden)
+    options = {"forget_bias": args.forget_bias} if cell == "lstm" else {}
+    model = longrange.model_config(task, cell, args.hidden, **options)
     say(args, f"--- {args.task} {cell.upper()} T={length}")
     run = longrange.LongRangeRun(
         task,
@@ -78,6 +87,7 @@ def run_one(args: argparse.Namespace, cell: str, length: int, root: Path) -> dic
         train_config(args),
         out=root / f"{cell}-T{length}",
         progress=progress_for(args, ddp.DistInfo(), "seq"),
+        stop_below=args.stop_below,
     )
     return longrange.train(run)
 

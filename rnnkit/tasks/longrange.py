@@ -127,6 +127,7 @@ class LongRangeRun:
     tensorboard: bool = False
     progress: Progress | None = None
     dist: DistInfo = field(default_factory=DistInfo)
+    stop_below: float | None = None  # stop once the validation loss falls below this
 
 
 def train(run: LongRangeRun) -> dict[str, Any]:
@@ -146,6 +147,8 @@ def train(run: LongRangeRun) -> dict[str, Any]:
         progress=run.progress,
         tensorboard=run.tensorboard,
     )
+    if run.stop_below is not None:
+        trainer.add_callback("on_eval", lambda t: stop_when_solved(t, run.stop_below))
     if run.resume:
         trainer.resume()
     summary = trainer.fit()
@@ -156,6 +159,12 @@ def train(run: LongRangeRun) -> dict[str, Any]:
     if rundir is not None and dist.main:
         write_json(rundir.root / "result.json", result)
     return result
+
+
+def stop_when_solved(trainer: Trainer, threshold: float) -> None:
+    """Callback: end training once the validation loss is below ``threshold``."""
+    if trainer.eval_metrics.get("val_loss", float("inf")) < threshold:
+        trainer.request_stop("solved")
 
 
 def report(task: LongRangeConfig, model: SequenceConfig, summary: dict, test: dict) -> dict:
