@@ -97,7 +97,7 @@ class Trainer(Checkpointing):
         self.callbacks.add(event, fn)
 
     def request_stop(self, reason: str = "callback") -> None:
-        """Stop after the current step, as if the budget were spent."""
+        """Stop after the current step, as if the budget were spent (all ranks follow)."""
         self.stop_reason = reason
 
     def fit(self) -> dict[str, Any]:
@@ -246,11 +246,16 @@ class Trainer(Checkpointing):
         elif cfg.epochs is not None or cfg.minutes is None:
             if self.epoch >= (cfg.epochs or 1):  # neither steps nor a time budget: one epoch
                 return True
-        if cfg.minutes is not None:
-            over = ddp.all_sum([float(self.elapsed >= cfg.minutes * 60)], self.dist)[0]
-            if over:
-                self.stop_reason = "time"
-                return True
+        time_up = cfg.minutes is not None and self.elapsed >= cfg.minutes * 60
+        # ranks agree: any rank out of time, or asked to stop, stops them all
+        time_up, asked = ddp.all_sum(
+            [float(time_up), float(self.stop_reason is not None)], self.dist
+        )
+        if time_up:
+            self.stop_reason = self.stop_reason or "time"
+            return True
+        if asked and self.stop_reason is None:
+            self.stop_reason = "stopped on another rank"
         return False
 
     # -- evaluation and early stopping --------------------------------------------
