@@ -96,7 +96,7 @@ def test_resume_through_the_cli_equals_an_uninterrupted_run(tmp_path, capsys):
 
 
 def test_sigint_saves_and_says_how_to_resume(tmp_path):
-    args = [*TINY, "--steps", "600", "--log-every", "1", "--seed", "1"]
+    args = [*TINY, "--steps", "300", "--log-every", "1", "--seed", "1"]
     cmd = [sys.executable, "-m", "rnnkit", *args, "--out", str(tmp_path / "cut")]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
