@@ -46,9 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def resume_hint(argv: Sequence[str]) -> str:
-    """The command that continues an interrupted run."""
-    words = ["rnnkit", *argv] + ([] if "--resume" in argv else ["--resume"])
-    return " ".join(shlex.quote(w) for w in words)
+    """The command that continues an interrupted run (under torchrun: on one node)."""
+    words = [*argv] + ([] if "--resume" in argv else ["--resume"])
+    command = " ".join(shlex.quote(w) for w in words)
+    world, local = os.environ.get("WORLD_SIZE", "1"), os.environ.get("LOCAL_WORLD_SIZE", "1")
+    if world == "1":
+        return f"rnnkit {command}"
+    if world == local:
+        return f"torchrun --standalone --nproc_per_node={local} -m rnnkit {command}"
+    return f"the same torchrun command with: -m rnnkit {command}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -192,3 +192,13 @@ def test_epochs_or_minutes_replace_the_default_steps(capsys, flags, steps, stopp
     assert main([*TINY, "--bptt", "100", *flags, "--quiet", "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["step"] == steps and result["stopped"] == stopped
+
+
+def test_resume_hint_under_torchrun(monkeypatch):
+    from rnnkit.cli.main import resume_hint
+
+    assert resume_hint(["demo", "--out", "r"]) == "rnnkit demo --out r --resume"
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    hint = resume_hint(["demo", "--out", "r", "--resume"])
+    assert hint == "torchrun --standalone --nproc_per_node=2 -m rnnkit demo --out r --resume"
