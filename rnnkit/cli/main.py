@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import shlex
 import sys
 from collections.abc import Sequence
@@ -63,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = args.func(args)
     except KeyboardInterrupt:
         return fail("interrupted")
+    except BrokenPipeError:  # the reader went away (`rnnkit ... | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except TrainingInterrupted as e:
         if e.checkpoint:
             print(f"rnnkit: {e}; resume with: {resume_hint(argv)}", file=sys.stderr, flush=True)
