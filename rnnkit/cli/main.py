@@ -70,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = args.func(args)
     except KeyboardInterrupt:
         return fail("interrupted")
+    except BrokenPipeError:  # the reader went away (`rnnkit ... | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except TrainingInterrupted as e:
         if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 speaks for all
             return 128 + e.signum
