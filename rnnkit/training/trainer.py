@@ -214,10 +214,20 @@ class Trainer(Checkpointing):
         }
         self.logs.write(self.last)
         shown = dict(self.last)
-        if self.total_steps:
-            shown["eta_s"] = (self.total_steps - self.step) * self.elapsed / self.step
+        eta = self._eta()
+        if eta is not None:
+            shown["eta_s"] = eta
         self.progress.update(self.step, shown)
         self.callbacks.fire("on_step_end", self)
+
+    def _eta(self) -> float | None:
+        """Seconds left: by the step count, or the time budget if that ends first."""
+        candidates = []
+        if self.total_steps:
+            candidates.append((self.total_steps - self.step) * self.elapsed / self.step)
+        if self.config.minutes is not None:
+            candidates.append(max(0.0, self.config.minutes * 60 - self.elapsed))
+        return min(candidates) if candidates else None
 
     def _after_step(self) -> None:
         cfg = self.config
