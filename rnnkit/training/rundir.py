@@ -24,56 +24,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from rnnkit import __version__
+from rnnkit.data.atomic import atomic_write, fsync_dir, write_json_atomic
+
+__all__ = ["RunDir", "atomic_write", "fsync_dir", "read_json", "write_json"]
 
 COMPLETE = "checkpoint.json"  # the file written last into a checkpoint directory
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-FILE_MODE = 0o666 & ~_UMASK  # what open() would give a new file (mkstemp gives 0600)
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename or creation inside `path` durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _file_mode() -> int:
-    """Permissions of a new file under the current umask (mkstemp would give 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` to fill a temporary file, fsync it and rename it to `path`."""
-    path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.fchmod(fd, _file_mode())
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.chmod(tmp, FILE_MODE)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    fsync_dir(path.parent)
 
 
 def write_json(path: str | Path, obj: Any) -> None:
     """Atomically write `obj` as indented JSON."""
-    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2) + "\n"))
+    write_json_atomic(path, obj)
 
 
 def read_json(path: str | Path) -> Any:
