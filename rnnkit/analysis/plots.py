@@ -49,10 +49,12 @@ def plot_gradflow(curves: dict[str, Sequence[float]], path: str | Path, title: s
     """||dL/dh_t|| against t on a log scale, one curve per model."""
     fig, ax = plt.subplots(figsize=(7, 4))
     for name, norms in curves.items():
-        values = np.maximum(np.asarray(norms, dtype=float), 1e-45)
+        values = np.asarray(norms, dtype=float)
+        values[values <= 0] = np.nan  # underflowed to exactly zero: no point on a log scale
         ax.plot(
             np.arange(1, len(values) + 1),
             values,
+            "--" if "init" in name else "-",
             label=name,
             color=COLORS.get(name.split()[0].lower()),
         )
@@ -67,8 +69,9 @@ def plot_gradflow(curves: dict[str, Sequence[float]], path: str | Path, title: s
 
 def plot_heatmaps(panels: dict[str, np.ndarray], path: str | Path, labels: Sequence[str]) -> Path:
     """One heatmap per gate or state: units (rows) against time (columns)."""
+    width = min(18.0, max(8.0, 2 + 0.3 * len(labels)))
     fig, axes = plt.subplots(
-        len(panels), 1, figsize=(min(18, 3 + 0.12 * len(labels)), 1.8 * len(panels)), squeeze=False
+        len(panels), 1, figsize=(width, 1.8 * len(panels)), squeeze=False, sharex=True
     )
     for ax, (name, values) in zip(axes[:, 0], panels.items()):
         signed = name in ("h", "c", "g", "n")
