@@ -107,13 +107,18 @@ def markdown(rows: list[dict], metric: str, baseline: str) -> str:
     by = {(r["cell"], r["length"]): r for r in rows}
     head = "| T | baseline | " + " | ".join(c.upper() for c in cells) + " |"
     lines = [
-        f"{metric.replace('_', ' ')} on a fresh test set (lower is better)",
+        f"{metric.replace('_', ' ')} on a fresh test set (lower is better); "
+        "in brackets: training seconds, steps",
         "",
         head,
         "|---:|---:|" + "---:|" * len(cells),
     ]
     for T in lengths:
         base = next(r[baseline] for r in rows if r["length"] == T)
-        vals = [f"{by[(c, T)][metric]:.4f}" if (c, T) in by else "–" for c in cells]
+        vals = [cell_text(by[(c, T)], metric) if (c, T) in by else "–" for c in cells]
         lines.append(f"| {T} | {base:.4f} | " + " | ".join(vals) + " |")
     return "\n".join(lines) + "\n"
+
+
+def cell_text(row: dict, metric: str) -> str:
+    return f"{row[metric]:.4f} ({row['seconds']:.0f} s, {row['steps']})"
