@@ -70,17 +70,18 @@ def test_greedy_generation_is_deterministic_and_honours_the_prime():
     b = names.generate(model, enc, "Italian", 3, greedy, seed=5, max_length=12)
     assert a == b and len(set(a)) == 1
     assert names.generate(model, enc, "Italian", 1, greedy, max_length=12)[0] == _greedy(
-        model, enc, "Italian", 12
+        model, enc, "Italian", "", 12
     )
+    primed = names.generate(model, enc, "Russian", 2, greedy, prime="Iv", max_length=12)
+    assert primed == [_greedy(model, enc, "Russian", "Iv", 12)] * 2
     primed = names.generate(model, enc, "Russian", 4, SamplingConfig(), prime="Iv", max_length=9)
     assert all(n.startswith("Iv") and len(n) <= 9 for n in primed)
     assert all(names.PAD not in n and names.BOS not in n for n in primed)
 
 
-def _greedy(model: ConditionalLM, enc: names.Encoder, language: str, steps: int) -> str:
+def _greedy(model: ConditionalLM, enc: names.Encoder, language: str, text: str, n: int) -> str:
     """Greedy decoding by re-running the whole prefix each step (the slow oracle)."""
-    text = ""
-    for _ in range(steps):
+    while len(text) < n:
         batch = enc.batch([(text, language)])
         logits = model(batch).prediction[0, -1]  # (V,)
         logits[[0, enc.bos]] = float("-inf")
