@@ -102,7 +102,7 @@ def make_run(args: argparse.Namespace, dist: ddp.DistInfo) -> names.NamesRun:
             dropout=args.dropout,
         )
     except ValueError as e:
-        raise CommandError(str(e).replace("ConditionalConfig.", "")) from None
+        raise CommandError(flag_names(str(e))) from None
     return names.NamesRun(
         task,
         model,
@@ -113,6 +113,23 @@ def make_run(args: argparse.Namespace, dist: ddp.DistInfo) -> names.NamesRun:
         progress=progress_for(args, dist, "name"),
         dist=dist,
     )
+
+
+FLAGS = {
+    "ConditionalConfig.hidden_size": "--hidden",
+    "ConditionalConfig.embed_size": "--embed",
+    "ConditionalConfig.num_layers": "--layers",
+    "ConditionalConfig.dropout": "--dropout",
+    "languages:": "--languages:",
+    "per_language": "--per-language",
+}
+
+
+def flag_names(message: str) -> str:
+    """A config error in terms of the command's flags."""
+    for field_name, flag in FLAGS.items():
+        message = message.replace(field_name, flag)
+    return message
 
 
 def run_train(args: argparse.Namespace) -> dict | None:

@@ -101,3 +101,16 @@ def test_inspect_traces_a_name_from_its_language(tiny_run, capsys):
     assert spans == ["&lt;s&gt;", "R", "o", "s", "s", "i"]
     assert main(["inspect", str(tiny_run), "--input", "Rossi"]) == 2
     assert "LANGUAGE:NAME" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--languages", "Klingon"], "--languages: unknown ['Klingon']; known: Chinese,"),
+        (["--hidden", "0"], "--hidden must be an integer >= 1"),
+    ],
+)
+def test_bad_train_flags_are_one_line_errors(flags, message, capsys):
+    assert main(["names", "train", *flags, "--steps", "1"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
