@@ -12,6 +12,7 @@ import html
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from torch import Tensor
@@ -38,9 +39,12 @@ class GateTrace:
         return int(state.var(axis=1).argmax())
 
 
-def record(layer: RecurrentLayer, rnn_input: Tensor, which: str = "l0") -> GateTrace:
-    """Capture every step of ``layer`` on ``rnn_input`` (1, T, I) (batch_first) or (T, 1, I)."""
-    capture = layer.capture(rnn_input)
+def record(
+    layer: RecurrentLayer, rnn_input: Tensor, which: str = "l0", *, hx: Any = None
+) -> GateTrace:
+    """Capture every step of ``layer`` on ``rnn_input`` (1, T, I) (batch_first) or (T, 1, I),
+    from the initial state ``hx`` (None: zeros)."""
+    capture = layer.capture(rnn_input, hx)
     if which not in capture.traces:
         raise ValueError(f"no layer {which!r}; this model has {', '.join(capture.traces)}")
     trace = capture.traces[which]

@@ -41,7 +41,9 @@ def run(args: argparse.Namespace) -> dict:
     module = task_module(args.run)
     model, batch, labels = module.inspect_input(args.run, args.input, args.seed)
     rnn_input = model.features(batch.x)
-    trace = record(model.rnn, rnn_input, args.layer)
+    # tasks whose model starts from a computed state (names: the language) provide it
+    hx = module.inspect_state(model, batch) if hasattr(module, "inspect_state") else None
+    trace = record(model.rnn, rnn_input, args.layer, hx=hx)
     out = Path(args.out or Path(args.run) / "inspect.html")
     unit = trace.default_unit() if args.unit is None else args.unit
     page, png = write_report(
