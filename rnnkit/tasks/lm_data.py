@@ -30,9 +30,9 @@ BASELINES = [
 EVAL_LANES, EVAL_BPTT = 16, 256  # held-out evaluation: 16 long lanes, chunks of 256
 
 
-def as_tensor(tokens: np.ndarray) -> Tensor:
-    """A token-id array (a memmap view) as a tensor sharing its memory, (N,)."""
-    return torch.from_numpy(np.ascontiguousarray(tokens))
+def as_tensor(tokens: np.ndarray, *, reverse: bool = False) -> Tensor:
+    """A token-id array (a memmap view) as a tensor sharing its memory, (N,); reversed, a copy."""
+    return torch.from_numpy(np.ascontiguousarray(tokens[::-1] if reverse else tokens))
 
 
 class LMStreams:
@@ -51,9 +51,10 @@ class LMStreams:
         world: int = 1,
     ):
         options = dict(lanes=lanes, bptt=bptt, random=random, seed=seed, rank=rank, world=world)
-        stream = as_tensor(tokens)
-        self.forward = StreamBatches(stream, **options)
-        self.backward = StreamBatches(stream.flip(0), **options) if bidirectional else None
+        self.forward = StreamBatches(as_tensor(tokens), **options)
+        self.backward = None
+        if bidirectional:
+            self.backward = StreamBatches(as_tensor(tokens, reverse=True), **options)
 
     def __call__(self, epoch: int) -> Iterator[LMBatch]:
         chunks = self.forward(epoch)
@@ -83,9 +84,7 @@ def stream_loss(
     the state from chunk to chunk, so every token but the first of each lane is
     predicted from all the text before it in its lane.
     """
-    stream = as_tensor(tokens)
-    if backward:
-        stream = stream.flip(0)
+    stream = as_tensor(tokens, reverse=backward)
     lanes = max(1, min(lanes, (len(stream) - 1) // max(bptt, 1)))
     if len(stream) < 2:
         raise ValueError("the held-out split has fewer than 2 tokens: use a longer corpus")
