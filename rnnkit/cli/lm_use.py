@@ -74,7 +74,8 @@ def run_sample(args: argparse.Namespace) -> dict:
     try:
         sampling = SamplingConfig(args.temperature, args.top_k, args.top_p)
     except ValueError as e:
-        raise CommandError(str(e).replace("top_", "--top-").replace("temperature", "--temperature"))
+        message = str(e).replace("top_", "--top-").replace("temperature", "--temperature")
+        raise CommandError(message) from None
     stream = None if args.quiet else _stream
     if stream:
         stream(args.prime)
