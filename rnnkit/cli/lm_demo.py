@@ -6,7 +6,14 @@ import argparse
 import tempfile
 
 from rnnkit.cli.common import say
-from rnnkit.cli.lm import TRAIN_DEFAULTS, add_data_flags, add_model_flags, describe, headline
+from rnnkit.cli.lm import (
+    DEFAULT_THREADS,
+    TRAIN_DEFAULTS,
+    add_data_flags,
+    add_model_flags,
+    describe,
+    headline,
+)
 from rnnkit.cli.lm import make_run as make_train_run
 from rnnkit.cli.lm_use import _stream
 from rnnkit.cli.training import add_training_flags
@@ -34,7 +41,7 @@ def register_demo(verbs: argparse._SubParsersAction, common: argparse.ArgumentPa
     d.add_argument(
         "--temperature", type=float, default=0.8, help="sampling temperature (default: 0.8)"
     )
-    d.set_defaults(func=run_demo, no_baselines=False, bidirectional=False)
+    d.set_defaults(func=run_demo, no_baselines=False, bidirectional=False, threads=DEFAULT_THREADS)
 
 
 def run_demo(args: argparse.Namespace) -> dict | None:
