@@ -91,11 +91,11 @@ def train(run: LMRun) -> dict[str, Any]:
     if rundir is not None and rundir.checkpoint("best") is not None:
         load_weights(model, rundir.checkpoint("best") / "model.safetensors")
     result = report(run, model_config, summary, evaluate_lm(model, data.val))
-    if run.baselines:
+    if run.baselines and dist.main:
         result["baselines"] = ngram_baselines(data.train, data.val, data.vocab_size)
         result["best_baseline"] = best_baseline(result["baselines"])
     if rundir is not None and dist.main:
-        if run.baselines:
+        if "baselines" in result:
             write_json(rundir.root / "baselines.json", result["baselines"])
         write_json(rundir.root / "result.json", result)
     return result

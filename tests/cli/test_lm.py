@@ -156,3 +156,14 @@ def test_bad_use_is_a_one_line_error(cli_run, capsys, args, message):
     assert main(["lm", *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
+
+
+def test_demo_trains_compares_and_writes(tmp_path, capsys):
+    corpus = write_corpus(tmp_path / "tiny.txt", 60)
+    args = ["lm", "demo", "--data", str(corpus), *SMALL, "--steps", "3", "--length", "40"]
+    assert main([*args, "--json"]) == 0
+    out = capsys.readouterr().out
+    r = json.loads(out.strip().splitlines()[-1])
+    assert r["steps"] == 3 and len(r["sample"]) == 40 and r["best_baseline"] in r["baselines"]
+    assert "sampled at temperature 0.8:" in out and r["sample"] in out
+    assert "best n-gram baseline (" in out
