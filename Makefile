@@ -17,8 +17,8 @@ $(VENV)/.installed-data: $(VENV)/.installed
 	$(PIP) -e '.[dev,data]'
 	touch $@
 
-demo: $(VENV)/.installed
-	$(VENV)/bin/rnnkit demo
+demo: $(VENV)/.installed-data
+	$(VENV)/bin/rnnkit lm demo
 
 test: $(VENV)/.installed
 	$(PY) -m pytest

@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "rnnkit.cli.info",
     "rnnkit.cli.demo",
     "rnnkit.cli.longrange",
+    "rnnkit.cli.lm",
     "rnnkit.cli.names",
     "rnnkit.cli.gradflow",
     "rnnkit.cli.inspect",

@@ -11,6 +11,7 @@ from rnnkit.training.rundir import RunDir
 # config.json "task" -> the module that knows how to load and inspect such runs
 TASK_MODULES = {
     "longrange": "rnnkit.tasks.longrange",
+    "lm": "rnnkit.tasks.lm",
     "names": "rnnkit.tasks.names",
 }
 
