@@ -10,14 +10,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) --upgrade pip
 	$(PIP) torch==2.13.0
-	$(PIP) -e '.[dev]'
+	$(PIP) -e '.[dev]'  # dev includes the data and tensorboard extras
 	touch $@
 
-$(VENV)/.installed-data: $(VENV)/.installed
-	$(PIP) -e '.[dev,data]'
-	touch $@
-
-demo: $(VENV)/.installed-data
+demo: $(VENV)/.installed
 	$(VENV)/bin/rnnkit lm demo
 
 test: $(VENV)/.installed
