@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import torch
@@ -53,9 +54,23 @@ def init(device: str | None = None) -> DistInfo:
 
 
 def shutdown() -> None:
-    """Leave the process group (if any)."""
-    if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+    """Leave the process group (if any), after every rank has got here.
+
+    Ranks finish at different moments (rank 0 writes the last checkpoint); tearing the
+    group down while a peer still uses its connections can abort that peer's process,
+    so the ranks meet at a barrier first. If a peer has failed, the barrier fails or
+    times out and the group is torn down anyway.
+    """
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    try:
+        if dist.get_backend() == "gloo":
+            dist.monitored_barrier(timeout=timedelta(seconds=60))
+        else:
+            dist.barrier()
+    except RuntimeError:
+        pass  # a peer is gone: nothing left to wait for
+    dist.destroy_process_group()
 
 
 def wrap(model: nn.Module, info: DistInfo) -> nn.Module:
