@@ -43,8 +43,7 @@ def run(args: argparse.Namespace) -> dict | None:
     demo = DemoConfig(length=args.length, noise=args.noise)
     model = RegressorConfig(hidden_size=args.hidden, num_layers=args.layers)
     train = train_config(args)
-    dist = ddp.init()
-    try:
+    with ddp.session() as dist:
         if dist.main:
             say(
                 args,
@@ -61,8 +60,6 @@ def run(args: argparse.Namespace) -> dict | None:
             tensorboard=args.tensorboard,
             dist=dist,
         )
-    finally:
-        ddp.shutdown()
     if not dist.main:
         return None
     say(

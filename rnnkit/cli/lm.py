@@ -148,14 +148,11 @@ def make_run(args: argparse.Namespace, dist: ddp.DistInfo) -> lm.LMRun:
 
 
 def run_train(args: argparse.Namespace) -> dict | None:
-    dist = ddp.init()
-    try:
+    with ddp.session() as dist:
         run = make_run(args, dist)
         if dist.main:
             say(args, headline(run))
         result = lm.train(run)
-    finally:
-        ddp.shutdown()
     if not dist.main:
         return None
     say(args, describe(result))

@@ -47,14 +47,11 @@ def register_demo(verbs: argparse._SubParsersAction, common: argparse.ArgumentPa
 def run_demo(args: argparse.Namespace) -> dict | None:
     with tempfile.TemporaryDirectory(prefix="rnnkit-lm-demo-") as tmp:
         args.out = args.out or f"{tmp}/run"
-        dist = ddp.init()
-        try:
+        with ddp.session() as dist:
             run = make_train_run(args, dist)
             if dist.main:
                 say(args, headline(run))
             result = lm.train(run)
-        finally:
-            ddp.shutdown()
         if not dist.main:
             return None
         say(args, describe(result))

@@ -101,8 +101,7 @@ def make_run(args: argparse.Namespace, dist: ddp.DistInfo) -> longrange.LongRang
 
 
 def run_task(args: argparse.Namespace) -> dict | None:
-    dist = ddp.init()
-    try:
+    with ddp.session() as dist:
         run = make_run(args, dist)
         if dist.main:
             say(
@@ -111,8 +110,6 @@ def run_task(args: argparse.Namespace) -> dict | None:
                 f", up to {run.train.steps} steps / {run.train.minutes} min",
             )
         result = longrange.train(run)
-    finally:
-        ddp.shutdown()
     if not dist.main:
         return None
     say(args, describe(result))

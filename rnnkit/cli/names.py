@@ -133,8 +133,7 @@ def flag_names(message: str) -> str:
 
 
 def run_train(args: argparse.Namespace) -> dict | None:
-    dist = ddp.init()
-    try:
+    with ddp.session() as dist:
         run = make_run(args, dist)
         if dist.main:
             say(
@@ -144,8 +143,6 @@ def run_train(args: argparse.Namespace) -> dict | None:
                 f"{run.train.minutes} min",
             )
         result = names.train(run)
-    finally:
-        ddp.shutdown()
     if not dist.main:
         return None
     say(args, describe(result))

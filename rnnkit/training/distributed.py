@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -51,6 +52,16 @@ def init(device: str | None = None) -> DistInfo:
     return DistInfo(
         rank=dist.get_rank(), world=dist.get_world_size(), local_rank=local_rank, device=dev
     )
+
+
+@contextmanager
+def session(device: str | None = None) -> Iterator[DistInfo]:
+    """`init()` on entry, `shutdown()` on exit (also when the body raises)."""
+    info = init(device)
+    try:
+        yield info
+    finally:
+        shutdown()
 
 
 def shutdown() -> None:
