@@ -8,7 +8,7 @@ from rnnkit.cli.common import CommandError, say
 from rnnkit.cli.training import add_training_flags, progress_for, train_config
 from rnnkit.data.names import LANGUAGE_LOCALES
 from rnnkit.generation.sampling import SamplingConfig
-from rnnkit.tasks import names
+from rnnkit.tasks import names, names_generate
 from rnnkit.training import distributed as ddp
 
 # Defaults chosen by experiment (README, "Names: one-to-many generation"): about two
@@ -167,7 +167,7 @@ def run_sample(args: argparse.Namespace) -> dict:
         raise CommandError(str(e).replace("top_", "--top-").replace("temp", "--temp")) from None
     if args.n < 1:
         raise CommandError(f"-n must be at least 1, got {args.n}")
-    drawn, novel = names.sample(
+    drawn, novel = names_generate.sample(
         args.run, args.language, args.n, sampling, seed=args.seed, prime=args.prime
     )
     for name, new in zip(drawn, novel):

@@ -6,6 +6,7 @@ import torch
 from rnnkit.generation.sampling import SamplingConfig
 from rnnkit.models.conditional import ConditionalLM
 from rnnkit.tasks import names
+from rnnkit.tasks.names_generate import generate
 from rnnkit.training.distributed import DistInfo
 
 PAIRS = [("Rossi", "Italian"), ("Ivanov", "Russian"), ("Bianchi", "Italian"), ("Li", "Chinese")]
@@ -66,15 +67,15 @@ def test_ngram_baseline_is_per_language():
 def test_greedy_generation_is_deterministic_and_honours_the_prime():
     model, enc = tiny_model(), encoder()
     greedy = SamplingConfig(temperature=0)
-    a = names.generate(model, enc, "Italian", 3, greedy, seed=0, max_length=12)
-    b = names.generate(model, enc, "Italian", 3, greedy, seed=5, max_length=12)
+    a = generate(model, enc, "Italian", 3, greedy, seed=0, max_length=12)
+    b = generate(model, enc, "Italian", 3, greedy, seed=5, max_length=12)
     assert a == b and len(set(a)) == 1
-    assert names.generate(model, enc, "Italian", 1, greedy, max_length=12)[0] == _greedy(
+    assert generate(model, enc, "Italian", 1, greedy, max_length=12)[0] == _greedy(
         model, enc, "Italian", "", 12
     )
-    primed = names.generate(model, enc, "Russian", 2, greedy, prime="Iv", max_length=12)
+    primed = generate(model, enc, "Russian", 2, greedy, prime="Iv", max_length=12)
     assert primed == [_greedy(model, enc, "Russian", "Iv", 12)] * 2
-    primed = names.generate(model, enc, "Russian", 4, SamplingConfig(), prime="Iv", max_length=9)
+    primed = generate(model, enc, "Russian", 4, SamplingConfig(), prime="Iv", max_length=9)
     assert all(n.startswith("Iv") and len(n) <= 9 for n in primed)
     assert all(names.PAD not in n and names.BOS not in n for n in primed)
 
