@@ -39,8 +39,10 @@ class Schedule:
 
     ``lr(step) = cfg.lr * warmup(step) * shape(step) * plateau_scale`` where warm-up rises
     linearly over `cfg.warmup` steps; "step" multiplies by `gamma` every `step_size`
-    steps; "cosine" decays to `min_lr_ratio * lr` at `total_steps`; "plateau" multiplies
-    by `gamma` after `plateau_patience` evaluations without improvement of the metric.
+    steps; "cosine" decays to `min_lr_ratio * lr` at `total_steps`, or at the end of the
+    time budget when training by time (whichever comes first: progress is the larger of
+    the step fraction and the time fraction); "plateau" multiplies by `gamma` after
+    `plateau_patience` evaluations without improvement of the metric.
     """
 
     def __init__(self, optimizer: torch.optim.Optimizer, cfg: TrainConfig, total_steps: int | None):
@@ -49,24 +51,29 @@ class Schedule:
         self.best: float | None = None  # best metric seen by the plateau rule
         self.bad_evals = 0  # evaluations since `best` improved
 
-    def factor(self, step: int) -> float:
-        """Multiplier of cfg.lr for the update that is optimizer step number `step` (0-based)."""
+    def factor(self, step: int, time_fraction: float | None = None) -> float:
+        """Multiplier of cfg.lr for the update that is optimizer step number `step` (0-based).
+
+        `time_fraction`: the part of the time budget spent so far (None: no budget).
+        """
         cfg = self.cfg
         warm = min(1.0, (step + 1) / cfg.warmup) if cfg.warmup else 1.0
         if cfg.schedule == "step":
             shape = cfg.gamma ** (step // cfg.step_size)
-        elif cfg.schedule == "cosine" and self.total_steps:
-            span = max(1, self.total_steps - cfg.warmup)
-            progress = min(1.0, max(0, step - cfg.warmup) / span)
+        elif cfg.schedule == "cosine" and (self.total_steps or time_fraction is not None):
+            progress = min(1.0, time_fraction or 0.0)
+            if self.total_steps:
+                span = max(1, self.total_steps - cfg.warmup)
+                progress = max(progress, min(1.0, max(0, step - cfg.warmup) / span))
             cosine = 0.5 * (1 + math.cos(math.pi * progress))  # 1 -> 0
             shape = cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * cosine
         else:
             shape = 1.0
         return warm * shape * self.scale
 
-    def apply(self, step: int) -> float:
+    def apply(self, step: int, time_fraction: float | None = None) -> float:
         """Set the optimizer's learning rate for update `step`; return it."""
-        lr = self.cfg.lr * self.factor(step)
+        lr = self.cfg.lr * self.factor(step, time_fraction)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         return lr

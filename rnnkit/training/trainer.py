@@ -78,6 +78,7 @@ class Trainer(Checkpointing):
         self.step = self.epoch = self.batch_in_epoch = 0
         self.carry: Any = None  # detached recurrent state carried between batches
         self.elapsed = 0.0  # training seconds, summed over resumed sessions
+        self.agreed_elapsed = 0.0  # mean of the ranks' `elapsed`: time-based schedules
         self.tracker = BestTracker(config.mode, config.patience)  # best metric, early stopping
         self.last_eval_step = -1
         self.recent: deque[float] = deque(maxlen=config.log_every)  # recent train losses
@@ -161,7 +162,8 @@ class Trainer(Checkpointing):
         t0 = time.perf_counter()
         self.model.train()
         batch = self.move(batch, self.dist.device)
-        lr = self.schedule.apply(self.step)
+        budget = self.config.minutes * 60 if self.config.minutes else None
+        lr = self.schedule.apply(self.step, self.agreed_elapsed / budget if budget else None)
         out = self.model(batch, state=self._carry_in(batch))
         if out.loss is None:
             raise ValueError("the model returned no loss for a training batch")
@@ -258,9 +260,11 @@ class Trainer(Checkpointing):
                 return True
         time_up = cfg.minutes is not None and self.elapsed >= cfg.minutes * 60
         # ranks agree: any rank out of time, or asked to stop, stops them all
-        time_up, asked = ddp.all_sum(
-            [float(time_up), float(self.stop_reason is not None)], self.dist
+        # and they share one clock for time-based schedules (the mean of their times)
+        time_up, asked, elapsed = ddp.all_sum(
+            [float(time_up), float(self.stop_reason is not None), self.elapsed], self.dist
         )
+        self.agreed_elapsed = elapsed / self.dist.world
         if time_up:
             self.stop_reason = self.stop_reason or "time"
             return True

@@ -57,3 +57,18 @@ def test_plateau_reduces_after_patience_and_round_trips():
     other = Schedule(opt, cfg, None)
     other.load_state_dict(sched.state_dict())
     assert other.factor(0) == sched.factor(0)
+
+
+def test_cosine_over_a_time_budget():
+    cfg = TrainConfig(schedule="cosine", min_lr_ratio=0.1)
+    opt = make_optimizer([torch.nn.Parameter(torch.zeros(1))], cfg)
+    by_time = Schedule(opt, cfg, None)  # training by --minutes: no step total
+    assert by_time.factor(0) == 1.0  # no budget either: nothing to decay over
+    assert by_time.factor(0, 0.0) == pytest.approx(1.0)
+    assert by_time.factor(40, 0.5) == pytest.approx(0.1 + 0.9 * 0.5)
+    assert by_time.factor(90, 1.0) == pytest.approx(0.1)
+    assert by_time.factor(99, 1.7) == pytest.approx(0.1)  # past the budget: the floor
+    # with both a step total and a time budget, whichever is further along decides
+    both = Schedule(opt, cfg, 100)
+    assert both.factor(50, 0.0) == pytest.approx(both.factor(0, 0.5))
+    assert both.factor(10, 1.0) == pytest.approx(0.1)

@@ -195,6 +195,17 @@ def test_time_budget_stops_training():
     assert summary["step"] == 1 and summary["stopped"] == "time"
 
 
+def test_cosine_schedule_decays_over_the_time_budget():
+    trainer = stream_trainer(steps=None, minutes=0.01, schedule="cosine", lr=1e-2)
+    lrs: list[float] = []
+    trainer.add_callback("on_step_end", lambda t: lrs.append(t.optimizer.param_groups[0]["lr"]))
+    summary = trainer.fit()
+    assert summary["stopped"] == "time" and len(lrs) > 2
+    assert lrs[0] == pytest.approx(1e-2)  # no time spent before the first update
+    assert all(a >= b for a, b in zip(lrs, lrs[1:]))
+    assert lrs[-1] < lrs[0]
+
+
 def test_epochs_over_a_list_of_batches_and_resume_mid_epoch(tmp_path):
     def trainer(run, **kw):
         torch.manual_seed(0)
