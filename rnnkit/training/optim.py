@@ -39,9 +39,9 @@ class Schedule:
 
     ``lr(step) = cfg.lr * warmup(step) * shape(step) * plateau_scale`` where warm-up rises
     linearly over `cfg.warmup` steps; "step" multiplies by `gamma` every `step_size`
-    steps; "cosine" decays to `min_lr_ratio * lr` at `total_steps`, or at the end of the
-    time budget when training by time (whichever comes first: progress is the larger of
-    the step fraction and the time fraction); "plateau" multiplies by `gamma` after
+    steps; "cosine" decays to `min_lr_ratio * lr` at `total_steps`, or, when training by
+    time alone (no step total), at the end of the time budget; "plateau" multiplies by
+    `gamma` after
     `plateau_patience` evaluations without improvement of the metric.
     """
 
@@ -61,10 +61,11 @@ class Schedule:
         if cfg.schedule == "step":
             shape = cfg.gamma ** (step // cfg.step_size)
         elif cfg.schedule == "cosine" and (self.total_steps or time_fraction is not None):
-            progress = min(1.0, time_fraction or 0.0)
-            if self.total_steps:
+            if self.total_steps:  # a step total decides, so runs stay reproducible
                 span = max(1, self.total_steps - cfg.warmup)
-                progress = max(progress, min(1.0, max(0, step - cfg.warmup) / span))
+                progress = min(1.0, max(0, step - cfg.warmup) / span)
+            else:  # training by time alone
+                progress = min(1.0, time_fraction or 0.0)
             cosine = 0.5 * (1 + math.cos(math.pi * progress))  # 1 -> 0
             shape = cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * cosine
         else:
