@@ -22,7 +22,15 @@ from rnnkit.tasks import lm
 from rnnkit.tasks.lm_generate import generate_text
 from rnnkit.training import distributed as ddp
 
-DEMO_TRAINING = {**TRAIN_DEFAULTS, "steps": None, "minutes": 2.0, "eval_every": 500}
+# Two minutes are too short to gain from annealing (measured on fortunes: constant 1.636
+# nats/char after 1,447 steps, cosine 1.681 after 1,382), so the demo keeps the rate.
+DEMO_TRAINING = {
+    **TRAIN_DEFAULTS,
+    "steps": None,
+    "minutes": 2.0,
+    "eval_every": 500,
+    "schedule": "constant",
+}
 
 
 def register_demo(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
