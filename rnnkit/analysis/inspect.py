@@ -91,8 +91,19 @@ def render_html(trace: GateTrace, labels: list[str], *, title: str, unit: int, p
         data=json.dumps(data),
         signed=json.dumps(list(SIGNED)),
         image=image,
-        sep=" " if max(map(len, labels)) > 1 else "",
+        sep=label_separator(labels),
     )
+
+
+def label_separator(labels: list[str]) -> str:
+    """What goes between the step labels on the page.
+
+    Characters, and text pieces that carry their own spacing (word tokens such as
+    " cat"), read as they are; other multi-character labels (series values) get a space.
+    """
+    if max(map(len, labels)) <= 1 or any(ch.isspace() for label in labels for ch in label):
+        return ""
+    return " "
 
 
 DESCRIBE = {
