@@ -23,7 +23,7 @@ from rnnkit.training import RunDir, TrainConfig, Trainer
 from rnnkit.training.checkpoint import load_weights
 from rnnkit.training.distributed import DistInfo
 from rnnkit.training.progress import Progress
-from rnnkit.training.rundir import read_json, write_json
+from rnnkit.training.rundir import open_run, read_json, write_json
 
 SPLIT = (0.9, 0.1, 0.0)  # train / held-out fractions, as in the README's n-gram table
 
@@ -120,13 +120,9 @@ def report(run: LMRun, model: LMConfig, summary: dict, metrics: dict) -> dict[st
 
 def prepare_run(run: LMRun, model: LMConfig, tokenizer: Tokenizer) -> RunDir | None:
     """The run directory: never overwrite a run unless resuming; config.json, vocab.json."""
-    if run.out is None:
-        if run.resume:
-            raise ValueError("--resume needs --out RUN, the run directory to continue")
+    rundir = open_run(run.out, run.resume)
+    if rundir is None:
         return None
-    rundir = RunDir(run.out)
-    if not run.resume and rundir.checkpoint("last") is not None:
-        raise ValueError(f"{run.out} already holds a run: add --resume, or choose another --out")
     if run.resume and rundir.checkpoint("last") is None:
         raise FileNotFoundError(f"nothing to resume: no checkpoint in {run.out}")
     if run.dist.main:

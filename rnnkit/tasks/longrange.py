@@ -28,7 +28,7 @@ from rnnkit.training import RunDir, TrainConfig, Trainer
 from rnnkit.training.checkpoint import load_weights
 from rnnkit.training.distributed import DistInfo
 from rnnkit.training.progress import Progress
-from rnnkit.training.rundir import write_json
+from rnnkit.training.rundir import open_run, write_json
 
 TASKS = ("adding", "copy")
 BATCHES_PER_EPOCH = 100  # synthetic data has no epochs; this sets the resume granularity
@@ -188,13 +188,9 @@ def report(task: LongRangeConfig, model: SequenceConfig, summary: dict, test: di
 
 def prepare_run(run: LongRangeRun) -> RunDir | None:
     """The run directory: never overwrite a run unless resuming; write config.json."""
-    if run.out is None:
-        if run.resume:
-            raise ValueError("--resume needs --out RUN, the run directory to continue")
+    rundir = open_run(run.out, run.resume)
+    if rundir is None:
         return None
-    rundir = RunDir(run.out)
-    if not run.resume and rundir.checkpoint("last") is not None:
-        raise ValueError(f"{run.out} already holds a run: add --resume, or choose another --out")
     if run.dist.main:
         rundir.create()
         rundir.write_config(

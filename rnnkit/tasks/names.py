@@ -27,7 +27,7 @@ from rnnkit.training import RunDir, TrainConfig, Trainer
 from rnnkit.training.checkpoint import load_weights
 from rnnkit.training.distributed import DistInfo
 from rnnkit.training.progress import Progress
-from rnnkit.training.rundir import write_json
+from rnnkit.training.rundir import open_run, write_json
 
 PAD, BOS, EOS = "<pad>", "<s>", "</s>"  # ids 0, 1, 2
 ALPHABET = " '-" + string.ascii_uppercase + string.ascii_lowercase  # what romanise() keeps
@@ -236,13 +236,9 @@ def report(run: NamesRun, summary: dict, model: nn.Module, encoder: Encoder, spl
 
 def prepare_run(run: NamesRun, encoder: Encoder, splits: dict) -> RunDir | None:
     """The run directory: config.json, vocab.json (tokens and languages), names.json."""
-    if run.out is None:
-        if run.resume:
-            raise ValueError("--resume needs --out RUN, the run directory to continue")
+    rundir = open_run(run.out, run.resume)
+    if rundir is None:
         return None
-    rundir = RunDir(run.out)
-    if not run.resume and rundir.checkpoint("last") is not None:
-        raise ValueError(f"{run.out} already holds a run: add --resume, or choose another --out")
     if run.resume and rundir.config_path.exists():
         saved = rundir.read_config()
         if saved.get("data") != _jsonable(asdict(run.task)):

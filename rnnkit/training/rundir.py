@@ -110,3 +110,16 @@ class RunDir:
     @staticmethod
     def _complete(path: Path) -> bool:
         return (path / COMPLETE).is_file()
+
+
+def open_run(out: str | Path | None, resume: bool) -> RunDir | None:
+    """The run directory for `--out`/`--resume`: None without --out; never one that
+    already holds a run unless resuming."""
+    if out is None:
+        if resume:
+            raise ValueError("--resume needs --out RUN, the run directory to continue")
+        return None
+    rundir = RunDir(out)
+    if not resume and rundir.checkpoint("last") is not None:
+        raise ValueError(f"{out} already holds a run: add --resume, or choose another --out")
+    return rundir
