@@ -11,16 +11,13 @@ from rnnkit.cli.lm import (
     TRAIN_DEFAULTS,
     add_data_flags,
     add_model_flags,
-    describe,
-    headline,
+    run_train,
 )
-from rnnkit.cli.lm import make_run as make_train_run
 from rnnkit.cli.lm_use import _stream
 from rnnkit.cli.training import add_training_flags
 from rnnkit.generation import SamplingConfig
 from rnnkit.tasks import lm
 from rnnkit.tasks.lm_generate import generate_text
-from rnnkit.training import distributed as ddp
 
 # Two minutes are too short to gain from annealing (measured on fortunes: constant 1.636
 # nats/char after 1,447 steps, cosine 1.681 after 1,382), so the demo keeps the rate.
@@ -55,14 +52,9 @@ def register_demo(verbs: argparse._SubParsersAction, common: argparse.ArgumentPa
 def run_demo(args: argparse.Namespace) -> dict | None:
     with tempfile.TemporaryDirectory(prefix="rnnkit-lm-demo-") as tmp:
         args.out = args.out or f"{tmp}/run"
-        with ddp.session() as dist:
-            run = make_train_run(args, dist)
-            if dist.main:
-                say(args, headline(run))
-            result = lm.train(run)
-        if not dist.main:
+        result = run_train(args)
+        if result is None:  # not rank 0
             return None
-        say(args, describe(result))
         model, tokenizer, _ = lm.load(args.out)
         say(args, f"\nsampled at temperature {args.temperature}:")
         result["sample"] = generate_text(
