@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from rnnkit.cli.common import CommandError, say
+from rnnkit.cli.common import CommandError
 from rnnkit.cli.lm_use import register_use
-from rnnkit.cli.training import add_training_flags, progress_for, train_config
+from rnnkit.cli.training import add_training_flags, progress_for, train_command, train_config
 from rnnkit.data import TextDataConfig
 from rnnkit.models.lm import LMConfig
 from rnnkit.tasks import lm
@@ -149,15 +149,7 @@ def make_run(args: argparse.Namespace, dist: ddp.DistInfo) -> lm.LMRun:
 
 
 def run_train(args: argparse.Namespace) -> dict | None:
-    with ddp.session() as dist:
-        run = make_run(args, dist)
-        if dist.main:
-            say(args, headline(run))
-        result = lm.train(run)
-    if not dist.main:
-        return None
-    say(args, describe(result))
-    return result
+    return train_command(args, make_run, lm.train, headline, describe)
 
 
 def headline(run: lm.LMRun) -> str:

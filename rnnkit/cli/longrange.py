@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rnnkit.cli.common import CommandError, say
-from rnnkit.cli.training import add_training_flags, progress_for, train_config
+from rnnkit.cli.common import CommandError
+from rnnkit.cli.training import add_training_flags, progress_for, train_command, train_config
 from rnnkit.tasks import longrange
 from rnnkit.training import distributed as ddp
 
@@ -101,19 +101,13 @@ def make_run(args: argparse.Namespace, dist: ddp.DistInfo) -> longrange.LongRang
 
 
 def run_task(args: argparse.Namespace) -> dict | None:
-    with ddp.session() as dist:
-        run = make_run(args, dist)
-        if dist.main:
-            say(
-                args,
-                f"longrange {args.task}: {args.cell.upper()} H={args.hidden} T={args.length}"
-                f", up to {run.train.steps} steps / {run.train.minutes} min",
-            )
-        result = longrange.train(run)
-    if not dist.main:
-        return None
-    say(args, describe(result))
-    return result
+    def headline(run: longrange.LongRangeRun) -> str:
+        return (
+            f"longrange {args.task}: {args.cell.upper()} H={args.hidden} T={args.length}"
+            f", up to {run.train.steps} steps / {run.train.minutes} min"
+        )
+
+    return train_command(args, make_run, longrange.train, headline, describe)
 
 
 def describe(r: dict) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from rnnkit.cli.common import CommandError, say
-from rnnkit.cli.training import add_training_flags, progress_for, train_config
+from rnnkit.cli.training import add_training_flags, progress_for, train_command, train_config
 from rnnkit.data.names import LANGUAGE_LOCALES
 from rnnkit.generation.sampling import SamplingConfig
 from rnnkit.tasks import names, names_generate
@@ -133,20 +133,13 @@ def flag_names(message: str) -> str:
 
 
 def run_train(args: argparse.Namespace) -> dict | None:
-    with ddp.session() as dist:
-        run = make_run(args, dist)
-        if dist.main:
-            say(
-                args,
-                f"names: {args.cell.upper()} H={args.hidden} over "
-                f"{run.model.num_classes} languages, up to {run.train.steps} steps / "
-                f"{run.train.minutes} min",
-            )
-        result = names.train(run)
-    if not dist.main:
-        return None
-    say(args, describe(result))
-    return result
+    def headline(run: names.NamesRun) -> str:
+        return (
+            f"names: {args.cell.upper()} H={args.hidden} over {run.model.num_classes} "
+            f"languages, up to {run.train.steps} steps / {run.train.minutes} min"
+        )
+
+    return train_command(args, make_run, names.train, headline, describe)
 
 
 def describe(r: dict) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
+from collections.abc import Callable
 from typing import Any
 
-from rnnkit.cli.common import CommandError
+from rnnkit.cli.common import CommandError, say
 from rnnkit.training import TrainConfig
 from rnnkit.training import distributed as ddp
 from rnnkit.training.config import OPTIMIZERS, SCHEDULES
@@ -95,3 +96,24 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
 def progress_for(args: argparse.Namespace, dist: ddp.DistInfo, unit: str) -> Progress:
     """Silent with --quiet or off rank 0; a bar on a terminal; plain lines otherwise."""
     return make_progress(quiet=args.quiet or not dist.main, every=args.log_every, unit=unit)
+
+
+def train_command(
+    args: argparse.Namespace,
+    make_run: Callable[[argparse.Namespace, ddp.DistInfo], Any],
+    train: Callable[[Any], dict],
+    headline: Callable[[Any], str],
+    describe: Callable[[dict], str],
+) -> dict | None:
+    """The body of every training command: join the process group (if launched by
+    torchrun), build the run, say what it is, train, say how it went. Returns the
+    result on rank 0, None on the other ranks."""
+    with ddp.session() as dist:
+        run = make_run(args, dist)
+        if dist.main:
+            say(args, headline(run))
+        result = train(run)
+    if not dist.main:
+        return None
+    say(args, describe(result))
+    return result
