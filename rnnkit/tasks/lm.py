@@ -88,8 +88,7 @@ def train(run: LMRun) -> dict[str, Any]:
     if run.resume:
         trainer.resume()
     summary = trainer.fit()
-    if rundir is not None and rundir.checkpoint("best") is not None:
-        load_weights(model, rundir.checkpoint("best") / "model.safetensors")
+    trainer.restore_best()
     result = report(run, model_config, summary, evaluate_lm(model, data.val))
     if run.baselines and dist.main:
         result["baselines"] = ngram_baselines(data.train, data.val, data.vocab_size)

@@ -152,8 +152,7 @@ def train(run: LongRangeRun) -> dict[str, Any]:
     if run.resume:
         trainer.resume()
     summary = trainer.fit()
-    if rundir is not None and rundir.checkpoint("best") is not None:
-        load_weights(model, rundir.checkpoint("best") / "model.safetensors")
+    trainer.restore_best()
     test = task.batch(task.test_size, torch.Generator().manual_seed(TEST_SEED + task.length))
     result = report(task, run.model, summary, evaluate(model, task, test, "test"))
     if rundir is not None and dist.main:

@@ -202,8 +202,7 @@ def train(run: NamesRun) -> dict[str, Any]:
     if run.resume:
         trainer.resume()
     summary = trainer.fit()
-    if rundir is not None and rundir.checkpoint("best") is not None:
-        load_weights(model, rundir.checkpoint("best") / "model.safetensors")
+    trainer.restore_best()
     result = report(run, summary, model, encoder, splits)
     if rundir is not None and run.dist.main:
         write_json(rundir.root / "result.json", result)

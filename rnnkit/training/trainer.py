@@ -129,6 +129,14 @@ class Trainer(Checkpointing):
         finally:
             model.train(was_training)
 
+    def restore_best(self) -> bool:
+        """Load the weights of the run's best checkpoint into the model, if there is one."""
+        best = self.run.checkpoint("best") if self.run else None
+        if best is None:
+            return False
+        ckpt.load_weights(self.model, best / "model.safetensors")
+        return True
+
     def summary(self) -> dict[str, Any]:
         """Final metrics: step, epoch, recent train loss, latest evaluation, best metric."""
         out: dict[str, Any] = {"step": self.step, "epoch": self.epoch}

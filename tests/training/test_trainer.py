@@ -5,6 +5,7 @@ import signal
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from rnnkit.models.output import Output
 from rnnkit.training import TrainConfig, Trainer, TrainingDiverged, TrainingInterrupted
@@ -228,3 +229,17 @@ def test_epochs_over_a_list_of_batches_and_resume_mid_epoch(tmp_path):
     again.fit()
     a, b = weights(full.model), weights(again.model)
     assert all(torch.equal(a[k], b[k]) for k in a) and again.epoch == 3
+
+
+def test_restore_best_loads_the_best_checkpoint(tmp_path):
+    assert stream_trainer().restore_best() is False  # no run directory
+    trainer = stream_trainer(tmp_path, steps=6, eval_every=2)
+    trainer.fit()
+    with torch.no_grad():
+        for p in trainer.model.parameters():
+            p.add_(1.0)
+    assert trainer.restore_best() is True
+    best = load_file(str(tmp_path / "best" / "model.safetensors"))
+    state = trainer.model.state_dict()
+    assert best.keys() == state.keys()
+    assert all(torch.equal(best[k], state[k]) for k in best)
