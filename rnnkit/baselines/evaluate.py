@@ -11,7 +11,16 @@ from rnnkit.baselines.ngram import NGramConfig, NGramLM
 
 
 def loss_metrics(nats: float, prefix: str = "val") -> dict[str, float]:
-    """`{prefix}_loss` (nats/token), `{prefix}_bits_per_token` and `{prefix}_perplexity`."""
+    """`{prefix}_loss` (nats/token), `{prefix}_bits_per_token` and `{prefix}_perplexity`.
+
+    A loss too large for its perplexity to be a float (the weights have diverged) is a
+    one-line error, not an overflow.
+    """
+    if not math.isfinite(nats) or nats > 700:
+        raise ValueError(
+            f"the {prefix} loss is {nats:.4g} nats/token: the model has diverged (its "
+            "perplexity overflows); train again with a lower --lr or with --clip"
+        )
     return {
         f"{prefix}_loss": nats,
         f"{prefix}_bits_per_token": nats / math.log(2),

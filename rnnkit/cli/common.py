@@ -1,4 +1,4 @@
-"""Flags every command shares, and how a command's result is printed."""
+"""Flags every command shares, where commands print, and how errors and results look."""
 
 from __future__ import annotations
 
@@ -6,24 +6,26 @@ import argparse
 import json
 import random
 import sys
+import warnings
 from typing import Any
 
 import numpy as np
 import torch
+
+from rnnkit.training.progress import Progress, make_progress
 
 
 class CommandError(Exception):
     """A user-facing failure: printed as one line on stderr, exit code 2."""
 
 
-def common_parser() -> argparse.ArgumentParser:
+def common_parser(threads: int | None = None) -> argparse.ArgumentParser:
     """The parent parser holding the flags every command accepts."""
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("common options")
     g.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    g.add_argument(
-        "--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)"
-    )
+    shown = f"default: {threads}" if threads else "default: torch's choice"
+    g.add_argument("--threads", type=int, default=threads, help=f"CPU threads for torch ({shown})")
     g.add_argument("--quiet", action="store_true", help="print nothing but errors and --json")
     g.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     g.add_argument(
@@ -32,8 +34,28 @@ def common_parser() -> argparse.ArgumentParser:
     return p
 
 
+class Console:
+    """Prints for a command: lines, streamed text, a training display; silent when quiet."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+
+    def say(self, *parts: object) -> None:
+        if not self.quiet:
+            print(*parts, flush=True)
+
+    def stream(self, text: str) -> None:
+        if not self.quiet:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
+    def progress(self, unit: str, *, every: int, main: bool) -> Progress:
+        """Silent when quiet or off rank 0; a bar on a terminal; plain lines otherwise."""
+        return make_progress(quiet=self.quiet or not main, every=every, unit=unit)
+
+
 def setup(args: argparse.Namespace) -> None:
-    """Apply --seed and --threads before a command runs."""
+    """Apply --seed and --threads before a command runs; warnings as one line each."""
     if args.threads is not None:
         if args.threads < 1:
             raise CommandError(f"--threads must be at least 1, got {args.threads}")
@@ -41,6 +63,13 @@ def setup(args: argparse.Namespace) -> None:
     random.seed(args.seed)
     np.random.seed(args.seed % 2**32)
     torch.manual_seed(args.seed)
+    warnings.showwarning = _one_line_warning
+
+
+def _one_line_warning(
+    message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any
+) -> None:
+    print(f"rnnkit: warning: {message}", file=sys.stderr, flush=True)
 
 
 def emit(args: argparse.Namespace, result: Any) -> None:
@@ -49,12 +78,6 @@ def emit(args: argparse.Namespace, result: Any) -> None:
         return
     if getattr(args, "json", False):
         print(json.dumps(result, default=float), flush=True)
-
-
-def say(args: argparse.Namespace, *parts: object) -> None:
-    """Print unless --quiet."""
-    if not getattr(args, "quiet", False):
-        print(*parts, flush=True)
 
 
 def fail(message: str) -> int:

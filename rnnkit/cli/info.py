@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import platform
 
 import torch
 
 from rnnkit import __version__
-from rnnkit.cli.common import say
-
-
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "info", parents=[common], help="print versions, threads and available fast backends"
-    )
-    p.set_defaults(func=run)
+from rnnkit.cli.common import Console
+from rnnkit.tasks.registry import Command
 
 
 def info() -> dict:
@@ -34,9 +27,11 @@ def info() -> dict:
     }
 
 
-def run(args: argparse.Namespace) -> dict:
+def run(console: Console, *, seed: int) -> dict:
     facts = info()
-    if not args.json:
-        for key, value in facts.items():
-            say(args, f"{key:>13}: {value}")
+    for key, value in facts.items():
+        console.say(f"{key:>13}: {value}")
     return facts
+
+
+COMMAND = Command(("info",), "print versions, threads and available fast backends", run)

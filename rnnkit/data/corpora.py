@@ -55,13 +55,28 @@ class CorpusSource:
         """The whole text in memory (for small corpora and tests)."""
         return "".join(self.chunks())
 
+    def identity(self) -> list[dict[str, object]]:
+        """What a run records of its data: each file's path, size and the SHA-256 of its
+        first MiB (rnnkit.data.corpora.file_identity)."""
+        return [file_identity(p) for p in self.files]
+
     def fingerprint(self) -> str:
-        """A hash of every file's resolved path, size and modification time."""
+        """A hash of every file's resolved path, size and modification time (cache key)."""
         h = hashlib.sha256()
         for path in self.files:
             st = path.stat()
             h.update(f"{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
         return h.hexdigest()
+
+
+HEAD_BYTES = 1 << 20  # the part of a file hashed into a run's data fingerprint
+
+
+def file_identity(path: Path) -> dict[str, object]:
+    """A file's resolved path, size and the SHA-256 of its first MiB."""
+    with open(path, "rb") as f:
+        head = hashlib.sha256(f.read(HEAD_BYTES)).hexdigest()
+    return {"path": str(path.resolve()), "size": path.stat().st_size, "head_sha256": head}
 
 
 def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:

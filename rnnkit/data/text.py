@@ -16,70 +16,47 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 import numpy as np
 
+from rnnkit.config import Config, require
 from rnnkit.data.corpora import cache_root, load_corpus
 from rnnkit.data.memmap import split_bounds, tokenize_to_memmap
-from rnnkit.data.tokenize import TOKENIZERS, Tokenizer
-from rnnkit.data.vocab import check_caps
+from rnnkit.data.tokenize import Tokenizer
 
 SPLIT_NAMES = ("train", "val", "test")
 
 
 @dataclass
-class TextDataConfig:
+class TextDataConfig(Config):
     """Where the text comes from, how it is tokenised and how it is split."""
 
-    corpus: str = "shakespeare"  # registered corpus name, or a text file / folder path
-    level: str = "char"  # "char" or "word" tokens
-    max_vocab: int | None = None  # vocabulary cap including <unk>; None keeps every token
+    corpus: str = "shakespeare"  # fortunes, shakespeare, or a UTF-8 text file / folder of .txt
+    level: Literal["char", "word"] = "char"  # tokens: characters or words
+    max_vocab: int | None = None  # cap the vocabulary, <unk> included (None: keep every token)
     min_count: int = 1  # tokens seen fewer times map to <unk>
-    split: tuple[float, float, float] = (0.9, 0.05, 0.05)  # train/val/test fractions
+    split: tuple[float, ...] = (0.9, 0.05, 0.05)  # train/val/test fractions
     chunk_bytes: int = 1 << 20  # bytes read per step while tokenising (bounds RAM)
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.corpus, str) or not self.corpus:
-            raise ValueError("corpus must be a non-empty corpus name or path")
-        if self.level not in TOKENIZERS:
-            raise ValueError(f"level must be one of {sorted(TOKENIZERS)}, got {self.level!r}")
-        try:
-            check_caps(self.max_vocab, self.min_count)
-        except ValueError as e:
-            raise ValueError(str(e).replace("max_size", "max_vocab")) from None
-        self.split = _check_split(self.split)
-        if not isinstance(self.chunk_bytes, int) or self.chunk_bytes < 1:
-            raise ValueError(f"chunk_bytes must be an integer >= 1, got {self.chunk_bytes!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable fields."""
-        d = asdict(self)
-        d["split"] = list(self.split)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TextDataConfig:
-        """Inverse of `to_dict`; unknown keys are an error."""
-        unknown = set(d) - {f for f in cls.__dataclass_fields__}
-        if unknown:
-            raise ValueError(f"unknown TextDataConfig field(s): {', '.join(sorted(unknown))}")
-        return cls(**d)
+    def validate(self) -> None:
+        require(self, "corpus", bool(self.corpus), "a non-empty corpus name or path")
+        v = self.max_vocab
+        require(self, "max_vocab", v is None or v >= 2, "None or an integer >= 2 (<unk> + one)")
+        require(self, "min_count", self.min_count >= 1, "an integer >= 1")
+        require(
+            self, "split", _split_ok(self.split), "three fractions >= 0 summing to 1, train > 0"
+        )
+        require(self, "chunk_bytes", self.chunk_bytes >= 1, "an integer >= 1")
 
 
-def _check_split(split: Any) -> tuple[float, float, float]:
-    """Validate train/val/test fractions: three numbers >= 0, train > 0, summing to 1."""
-    try:
-        values = tuple(float(x) for x in split)
-    except (TypeError, ValueError):
-        values = ()
-    if len(values) != 3 or not all(math.isfinite(x) and x >= 0 for x in values):
-        raise ValueError(f"split must be three fractions >= 0 (train, val, test), got {split!r}")
-    if values[0] <= 0 or abs(sum(values) - 1.0) > 1e-6:
-        raise ValueError(f"split fractions must sum to 1 with train > 0, got {split!r}")
-    return values  # type: ignore[return-value]
+def _split_ok(split: tuple[float, ...]) -> bool:
+    """Train/val/test fractions: three finite numbers >= 0, train > 0, summing to 1."""
+    if len(split) != 3 or not all(math.isfinite(x) and x >= 0 for x in split):
+        return False
+    return split[0] > 0 and abs(sum(split) - 1.0) <= 1e-6
 
 
 @dataclass

@@ -6,27 +6,29 @@ token through `sample_token`, so the strategies behave the same everywhere.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
+from rnnkit.config import Config, require
+
 
 @dataclass
-class SamplingConfig:
+class SamplingConfig(Config):
     """How the next token is chosen."""
 
-    temperature: float = 1.0  # divides the logits; 0 means greedy (argmax)
-    top_k: int | None = None  # keep only the k most likely tokens (None: all)
-    top_p: float | None = None  # keep the smallest set whose probability reaches p (None: all)
+    temperature: float = 1.0  # divide the logits by T; 0 is greedy (argmax)
+    top_k: int | None = None  # sample among the k most likely tokens (None: all)
+    top_p: float | None = None  # sample from the nucleus of probability mass p (None: all)
 
-    def __post_init__(self) -> None:
-        if not self.temperature >= 0:
-            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
-        if self.top_k is not None and self.top_k < 1:
-            raise ValueError(f"top_k must be >= 1, got {self.top_k}")
-        if self.top_p is not None and not 0 < self.top_p <= 1:
-            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+    def validate(self) -> None:
+        t = self.temperature
+        require(self, "temperature", math.isfinite(t) and t >= 0, "a finite number >= 0")
+        require(self, "top_k", self.top_k is None or self.top_k >= 1, "None or an integer >= 1")
+        p = self.top_p
+        require(self, "top_p", p is None or 0 < p <= 1, "None or in (0, 1]")
 
     @property
     def greedy(self) -> bool:

@@ -6,6 +6,7 @@ projection, ``L`` layers, ``D`` directions.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,6 +64,14 @@ class RecurrentLayer(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
+        if config.dropout > 0 and config.num_layers == 1:
+            warnings.warn(  # as torch.nn does: the last layer's output is never dropped
+                "dropout option adds dropout after all but last recurrent layer, so non-zero "
+                f"dropout expects num_layers greater than 1, but got dropout={config.dropout} "
+                f"and num_layers={config.num_layers}",
+                UserWarning,
+                stacklevel=3,
+            )
         self.config = config
         D = config.num_directions
         self._cells: list[list[RecurrentCell]] = []

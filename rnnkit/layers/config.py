@@ -2,11 +2,56 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Literal, get_args
+
+from rnnkit.config import Config, require
 
 BACKENDS = ("auto", "native", "reference")
-CELL_TYPES = ("rnn", "lstm", "gru")
+CellType = Literal["rnn", "lstm", "gru"]
+CELL_TYPES: tuple[str, ...] = get_args(CellType)  # the layer registry's keys (recurrent.LAYERS)
+
+
+@dataclass
+class CellOptions(Config):
+    """Cell options beyond torch.nn; each applies to some cells (``APPLIES``)."""
+
+    nonlinearity: Literal["tanh", "relu"] = "tanh"  # vanilla RNN: the nonlinearity phi
+    forget_bias: float | None = None  # LSTM: forget-gate bias at initialisation (None: torch's)
+    peephole: bool = False  # LSTM: peephole connections from the cell state to the gates
+    layer_norm: bool = False  # layer-normalise the gate pre-activations (every cell)
+    reset_after: bool = True  # GRU: reset gate after W_hn h (torch's form); off: Cho et al. 2014
+
+    APPLIES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "nonlinearity": ("rnn",),
+        "forget_bias": ("lstm",),
+        "peephole": ("lstm",),
+        "layer_norm": CELL_TYPES,
+        "reset_after": ("gru",),
+    }
+
+    def validate(self) -> None:
+        v = self.forget_bias
+        require(self, "forget_bias", v is None or math.isfinite(v), "None or a finite number")
+
+    def only_for(self, cell: str) -> CellOptions:
+        """These options with the ones that do not apply to ``cell`` at their defaults."""
+        defaults = CellOptions()
+        return self.replace(
+            **{
+                name: getattr(self, name) if cell in cells else getattr(defaults, name)
+                for name, cells in self.APPLIES.items()
+            }
+        )
+
+    def inapplicable(self, cell: str, names: set[str]) -> list[str]:
+        """Those of ``names`` (options set by the user) that ``cell`` has no use for."""
+        return sorted(n for n in names if n in self.APPLIES and cell not in self.APPLIES[n])
+
+    def kwargs(self, cell: str) -> dict[str, Any]:
+        """Keyword arguments of the ``cell`` layer's constructor (rnnkit.layers.LAYERS)."""
+        return {name: getattr(self, name) for name, cells in self.APPLIES.items() if cell in cells}
 
 
 def _positive(name: str, value: object) -> None:

@@ -12,15 +12,17 @@ Each sequence's input starts with the start token and its target ends with the e
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.layers import LAYERS_BY_CELL, RecurrentLayer
+from rnnkit.config import require
+from rnnkit.layers import RecurrentLayer
 from rnnkit.models.output import Output
+from rnnkit.models.recurrent import RecurrentModelConfig, check_token_ids, padding_mask
 
 
 @dataclass
@@ -36,35 +38,20 @@ class ConditionalBatch:
         return int(self.x.shape[0])
 
 
-@dataclass
-class ConditionalConfig:
+@dataclass(kw_only=True)
+class ConditionalConfig(RecurrentModelConfig):
     """A conditional character model; JSON-serialisable."""
 
-    cell: str = "lstm"  # "rnn" | "lstm" | "gru"
     vocab_size: int = 2  # V: tokens, including the start and end tokens
     num_classes: int = 1  # C: conditioning classes (languages)
     embed_size: int = 32  # E: token embedding width
-    hidden_size: int = 128  # H: units per layer
-    num_layers: int = 1  # L: stacked layers
     dropout: float = 0.0  # on the embeddings, between layers and before the head
-    cell_options: dict[str, Any] = field(default_factory=dict)  # forget_bias, nonlinearity, ...
 
-    def __post_init__(self) -> None:
-        if self.cell not in LAYERS_BY_CELL:
-            raise ValueError(
-                f"ConditionalConfig.cell must be one of rnn, lstm, gru, got {self.cell!r}"
-            )
-        for name in ("vocab_size", "num_classes", "embed_size", "hidden_size", "num_layers"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"ConditionalConfig.{name} must be an integer >= 1, got {value!r}")
-        if self.vocab_size < 2:
-            raise ValueError(f"ConditionalConfig.vocab_size must be >= 2, got {self.vocab_size}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"ConditionalConfig.dropout must be in [0, 1), got {self.dropout!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def validate(self) -> None:
+        super().validate()
+        require(self, "vocab_size", self.vocab_size >= 2, "an integer >= 2")
+        for name in ("num_classes", "embed_size"):
+            require(self, name, getattr(self, name) >= 1, "an integer >= 1")
 
 
 class ConditionalLM(nn.Module):
@@ -74,14 +61,7 @@ class ConditionalLM(nn.Module):
         super().__init__()
         self.config = c = config
         self.embed = nn.Embedding(c.vocab_size, c.embed_size)
-        self.rnn: RecurrentLayer = LAYERS_BY_CELL[c.cell](
-            c.embed_size,
-            c.hidden_size,
-            num_layers=c.num_layers,
-            batch_first=True,
-            dropout=c.dropout if c.num_layers > 1 else 0.0,
-            **c.cell_options,
-        )
+        self.rnn: RecurrentLayer = c.layer(c.embed_size)
         self.states = 2 if self.rnn.state_is_tuple else 1  # S: h, or h and c
         self.condition = nn.Embedding(c.num_classes, self.states * c.num_layers * c.hidden_size)
         self.drop = nn.Dropout(c.dropout)
@@ -97,7 +77,7 @@ class ConditionalLM(nn.Module):
 
     def features(self, x: Tensor) -> Tensor:
         """Token ids (B, T) -> embeddings (B, T, E)."""
-        return self.drop(self.embed(x))
+        return self.drop(self.embed(check_token_ids(x, self.config.vocab_size)))
 
     def forward(self, batch: ConditionalBatch, state: Any = None) -> Output:
         """Teacher-forced logits (B, T, V); loss: mean nats per target token, padding masked."""
@@ -120,11 +100,3 @@ class ConditionalLM(nn.Module):
         nll = F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none")  # (B*T,)
         mask = padding_mask(y.shape, lengths, y.device).flatten()  # (B*T,)
         return (nll * mask).sum() / mask.sum()
-
-
-def padding_mask(shape: torch.Size, lengths: Tensor | None, device: Any) -> Tensor:
-    """(B, T) float mask: 1 where t < length, 0 on padding."""
-    B, T = shape
-    if lengths is None:
-        return torch.ones(B, T, device=device)
-    return (torch.arange(T, device=device) < lengths.to(device)[:, None]).float()  # (B, T)

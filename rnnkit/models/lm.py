@@ -5,7 +5,7 @@ token stream by truncated BPTT (``forward(batch, state)`` returns the carried st
 and generates one token at a time with ``step`` (the layer's streaming ``step``, so a
 new token never re-reads the prefix).
 
-With ``bidirectional=True`` the model holds a second, *backward* language model that
+With ``backward_lm=True`` the model holds a second, *backward* language model that
 reads the text right to left and predicts token t-1 from tokens t..T-1. The two share
 the embedding; each has its own recurrent layer and read-out. A batch then carries the
 reversed stream too (``LMBatch.xb``/``yb``) and the loss is the mean of both
@@ -15,58 +15,46 @@ text, which is what fill-in-the-blank scoring uses (rnnkit.tasks.lm_fill).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.layers import LAYERS_BY_CELL
+from rnnkit.config import require
 from rnnkit.models.output import Output
+from rnnkit.models.recurrent import RecurrentModelConfig, check_token_ids
 
 
-@dataclass
-class LMConfig:
+@dataclass(kw_only=True)
+class LMConfig(RecurrentModelConfig):
     """A recurrent language model; JSON-serialisable."""
 
-    vocab_size: int  # V: token ids in [0, V)
-    cell: str = "lstm"  # "rnn" | "lstm" | "gru"
+    vocab_size: int = 0  # V: token ids in [0, V) (0: set by the task from its tokenizer)
     hidden_size: int = 512  # H: units per layer
-    num_layers: int = 1  # L: stacked layers
     embed_size: int | None = None  # E: embedding width (None: the hidden size)
     dropout: float = 0.0  # on the embeddings, between layers and before the read-out
     tie_weights: bool = False  # read-out shares the embedding matrix (projects H -> E if E != H)
-    bidirectional: bool = False  # add a backward LM (right to left) sharing the embedding
-    cell_options: dict[str, Any] = field(default_factory=dict)  # forget_bias, nonlinearity, ...
+    backward_lm: bool = False  # also train a backward LM (right to left) sharing the embedding
 
-    def __post_init__(self) -> None:
-        if self.cell not in LAYERS_BY_CELL:
-            raise ValueError(f"LMConfig.cell must be one of rnn, lstm, gru, got {self.cell!r}")
-        for name in ("vocab_size", "hidden_size", "num_layers"):
-            _positive(name, getattr(self, name))
-        if self.embed_size is not None:
-            _positive("embed_size", self.embed_size)
-        if isinstance(self.dropout, bool) or not 0 <= self.dropout < 1:
-            raise ValueError(f"LMConfig.dropout must be in [0, 1), got {self.dropout!r}")
+    renamed: ClassVar[dict[str, str]] = {"bidirectional": "backward_lm"}  # runs before 0.2
+
+    def validate(self) -> None:
+        super().validate()
+        require(self, "vocab_size", self.vocab_size >= 0, "an integer >= 0")
+        e = self.embed_size
+        require(self, "embed_size", e is None or e >= 1, "None or an integer >= 1")
 
     @property
     def embed(self) -> int:
         """E: the embedding width actually used."""
         return self.embed_size or self.hidden_size
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def _positive(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"LMConfig.{name} must be an integer >= 1, got {value!r}")
-
 
 @dataclass
 class LMBatch:
-    """Next-token inputs and targets; the reversed stream too for a bidirectional model."""
+    """Next-token inputs and targets; the reversed stream too for a model with a backward LM."""
 
     x: Tensor  # (B, T) token ids
     y: Tensor | None = None  # (B, T) next tokens
@@ -84,23 +72,18 @@ class LanguageModel(nn.Module):
 
     def __init__(self, config: LMConfig) -> None:
         super().__init__()
+        if config.vocab_size < 1:
+            raise ValueError("LMConfig.vocab_size must be set (>= 1) to build a model")
         self.config = c = config
         self.embedding = nn.Embedding(c.vocab_size, c.embed)
         self.drop = nn.Dropout(c.dropout)
         self.rnn, self.proj, self.head = self._direction()
-        if c.bidirectional:
+        if c.backward_lm:
             self.rnn_backward, self.proj_backward, self.head_backward = self._direction()
 
     def _direction(self) -> tuple[nn.Module, nn.Module | None, nn.Linear]:
         c = self.config
-        rnn = LAYERS_BY_CELL[c.cell](
-            c.embed,
-            c.hidden_size,
-            num_layers=c.num_layers,
-            batch_first=True,
-            dropout=c.dropout if c.num_layers > 1 else 0.0,
-            **c.cell_options,
-        )
+        rnn = c.layer(c.embed)
         tied = c.tie_weights
         proj = (
             nn.Linear(c.hidden_size, c.embed, bias=False)
@@ -114,24 +97,22 @@ class LanguageModel(nn.Module):
 
     def features(self, x: Tensor) -> Tensor:
         """Token ids (B, T) -> embeddings (B, T, E): the recurrent layer's input."""
-        return self.embedding(x.long())
+        return self.embedding(check_token_ids(x, self.config.vocab_size).long())
 
     def forward(self, batch: LMBatch, state: Any = None) -> Output:
         """Logits (B, T, V) of every next token; loss = mean cross-entropy in nats.
 
-        ``state`` and ``Output.state`` are the forward layer's ``hx`` (torch.nn layout,
-        (L, B, H)), or a pair (forward, backward) for a bidirectional model.
+        ``state`` and ``Output.state`` are always the pair ``(forward, backward)`` of the
+        two directions' ``hx`` (torch.nn layout, (L, B, H)); ``backward`` is None without
+        a backward LM, or when the batch holds no reversed stream.
         """
-        if not self.config.bidirectional:
-            logits, state = self.read(batch.x, state, backward=False)  # (B, T, V)
-            return Output(_xent(logits, batch.y), logits, state)
         fwd, bwd = state if state is not None else (None, None)
         logits, fwd = self.read(batch.x, fwd, backward=False)  # (B, T, V)
-        if batch.xb is None:  # no reversed stream: the forward direction alone
-            return Output(_xent(logits, batch.y), logits, (fwd, bwd))
-        logits_b, bwd = self.read(batch.xb, bwd, backward=True)  # (B, T, V)
-        loss_f, loss_b = _xent(logits, batch.y), _xent(logits_b, batch.yb)
-        loss = None if loss_f is None or loss_b is None else (loss_f + loss_b) / 2
+        loss = _xent(logits, batch.y)
+        if self.config.backward_lm and batch.xb is not None:
+            logits_b, bwd = self.read(batch.xb, bwd, backward=True)  # (B, T, V)
+            loss_b = _xent(logits_b, batch.yb)
+            loss = None if loss is None or loss_b is None else (loss + loss_b) / 2
         return Output(loss, logits, (fwd, bwd))
 
     def read(self, x: Tensor, state: Any = None, *, backward: bool = False) -> tuple[Tensor, Any]:
@@ -147,8 +128,8 @@ class LanguageModel(nn.Module):
         """(recurrent layer, projection or None, read-out) of one direction."""
         if not backward:
             return self.rnn, self.proj, self.head
-        if not self.config.bidirectional:
-            raise ValueError("this language model has no backward direction (bidirectional=False)")
+        if not self.config.backward_lm:
+            raise ValueError("this language model has no backward direction (backward_lm=False)")
         return self.rnn_backward, self.proj_backward, self.head_backward
 
     def step(
@@ -156,8 +137,7 @@ class LanguageModel(nn.Module):
     ) -> tuple[Tensor, Any]:
         """One token in, the next token's logits out: token (B,) -> (logits (B, V), state).
 
-        ``state`` is one direction's ``hx``, as ``forward`` returns it for a
-        unidirectional model (None: zeros).
+        ``state`` is one direction's ``hx``, one half of ``forward``'s pair (None: zeros).
         """
         rnn, proj, head = self.direction(backward)
         out, state = rnn.step(self.drop(self.features(token)), state)  # (B, H)

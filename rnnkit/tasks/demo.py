@@ -2,43 +2,45 @@
 
 One seeded series of N steps, ``s_t = sum_j a_j sin(2 pi t / p_j + phi_j) + noise``,
 is split into a training stream (first 90%) and a validation stream (the rest). A
-small LSTM reads each stream in lanes and chunks (rnnkit.training.tbptt), carrying its
-state across chunks, and predicts s_{t+1} from s_0..s_t. Its validation MSE is
-compared with the naive forecast s_{t+1} = s_t.
+small LSTM reads the training stream in lanes and chunks (rnnkit.training.tbptt),
+carrying its state across chunks, and predicts s_{t+1} from s_0..s_t. Its validation
+MSE (one lane over the whole validation stream) is compared with the naive forecast
+s_{t+1} = s_t. The series is drawn from the training seed.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from torch import nn
 
+from rnnkit.config import Config, require
 from rnnkit.models.regressor import NextStepRegressor, RegressorConfig
-from rnnkit.training import RunDir, StreamBatches, TrainConfig, Trainer
-from rnnkit.training.distributed import DistInfo
-from rnnkit.training.progress import Progress
+from rnnkit.tasks.base import Task
+from rnnkit.tasks.registry import register_task
+from rnnkit.training import StreamBatches, TrainConfig, count_items, to_device
+from rnnkit.training.evaluation import loss_sum
+from rnnkit.training.tbptt import TBPTTConfig
 
 
 @dataclass
-class DemoConfig:
-    """The synthetic series."""
+class DemoConfig(Config):
+    """The synthetic series, and how it is cut for truncated BPTT."""
 
     length: int = 40_000  # N: steps in the whole series
     noise: float = 0.05  # standard deviation of the added Gaussian noise
     val_fraction: float = 0.1  # tail of the series held out for validation
     periods: tuple[float, ...] = (11.0, 23.5, 47.0)  # p_j: periods of the sines, in steps
+    tbptt: TBPTTConfig = field(default_factory=lambda: TBPTTConfig(bptt=50))  # chunks
 
-    def __post_init__(self) -> None:
-        if self.length < 100:
-            raise ValueError(f"DemoConfig.length must be >= 100, got {self.length}")
-        if self.noise < 0:
-            raise ValueError(f"DemoConfig.noise must be >= 0, got {self.noise}")
-        if not 0 < self.val_fraction < 1:
-            raise ValueError(f"DemoConfig.val_fraction must be in (0, 1), got {self.val_fraction}")
-        self.periods = tuple(float(p) for p in self.periods)
+    def validate(self) -> None:
+        require(self, "length", self.length >= 100, "an integer >= 100")
+        require(self, "noise", math.isfinite(self.noise) and self.noise >= 0, "a number >= 0")
+        require(self, "val_fraction", 0 < self.val_fraction < 1, "in (0, 1)")
+        require(self, "periods", len(self.periods) >= 1 and min(self.periods) > 0, "positive")
 
 
 def make_series(cfg: DemoConfig, seed: int) -> torch.Tensor:
@@ -58,71 +60,87 @@ def naive_mse(series: torch.Tensor) -> float:
     return float(((series[1:] - series[:-1]) ** 2).mean())
 
 
-def train_demo(
-    demo: DemoConfig,
-    model_cfg: RegressorConfig,
-    train: TrainConfig,
-    *,
-    out: str | Path | None = None,
-    resume: bool = False,
-    progress: Progress | None = None,
-    tensorboard: bool = False,
-    dist: DistInfo | None = None,
-) -> dict[str, Any]:
-    """Train the demo model; return the final metrics (with the naive baseline's MSE)."""
-    dist = dist or DistInfo()
-    series = make_series(demo, train.seed)
-    cut = int(len(series) * (1 - demo.val_fraction))
-    bptt = train.bptt or 50
-    streams = dict(lanes=train.batch_size, bptt=bptt, rank=dist.rank, world=dist.world)
-    train_data = StreamBatches(series[:cut], random=train.bptt_random, seed=train.seed, **streams)
-    # validation: one long lane per rank, so the zero initial state matters little
-    val_data = StreamBatches(series[cut:], **{**streams, "lanes": dist.world})
-    run = _prepare_run(out, resume, dist, demo, model_cfg, train)
-    trainer = Trainer(
-        NextStepRegressor(model_cfg),
-        train,
-        train_data,
-        val_data=val_data,
-        run=run,
-        dist=dist,
-        carry_state=True,
-        progress=progress,
-        tensorboard=tensorboard,
+@register_task
+class DemoTask(Task):
+    """Next-value prediction on a noisy sum of sines, against the naive forecast."""
+
+    name = "demo"
+    command = ("demo",)
+    help = "train a small LSTM on a synthetic series (about a minute)"
+    description = (
+        "Next-value prediction on a long noisy sum of sines, trained by truncated BPTT "
+        "with a small LSTM; compares with the naive forecast."
     )
-    if resume:
-        trainer.resume()
-    metrics = trainer.fit()
-    metrics["naive_mse"] = naive_mse(series[cut:])
-    return metrics
+    Config = DemoConfig
+    Model = RegressorConfig
+    derived = ("input_size", "output_size")
+    train_defaults = {
+        "steps": 1000,
+        "batch_size": 32,
+        "lr": 3e-3,
+        "eval_every": 200,
+        "log_every": 100,
+        "schedule": "cosine",
+        "warmup": 50,
+        "clip": 1.0,
+    }
+    held_out = ("val",)
+    unit = "values"
+    carry_state = True
 
+    def __init__(self, config: DemoConfig, **env: Any) -> None:
+        super().__init__(config, **env)
+        self._series: torch.Tensor | None = None
+        self.seed = 0
 
-def _prepare_run(
-    out: str | Path | None,
-    resume: bool,
-    dist: DistInfo,
-    demo: DemoConfig,
-    model_cfg: RegressorConfig,
-    train: TrainConfig,
-) -> RunDir | None:
-    """The run directory: refuse to overwrite a run unless resuming; write config.json."""
-    if out is None:
-        if resume:
-            raise ValueError("--resume needs --out RUN, the run directory to continue")
-        return None
-    run = RunDir(out)
-    if not resume and run.checkpoint("last") is not None:
-        raise ValueError(
-            f"{out} already holds a run: add --resume to continue it, or choose another --out"
+    def series(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The training and validation parts of the series, (N_train, 1) and (N_val, 1)."""
+        if self._series is None:
+            self._series = make_series(self.config, self.seed)
+        cut = int(len(self._series) * (1 - self.config.val_fraction))
+        return self._series[:cut], self._series[cut:]
+
+    def build_model(self, config: RegressorConfig) -> nn.Module:
+        return NextStepRegressor(config)
+
+    def batches(self, train: TrainConfig, model: RegressorConfig) -> StreamBatches:
+        self.seed, self._series = train.seed, None  # the series is drawn from the seed
+        tbptt = self.config.tbptt
+        return StreamBatches(
+            self.series()[0],
+            lanes=train.batch_size,
+            bptt=tbptt.bptt,
+            random=tbptt.bptt_random,
+            seed=train.seed,
         )
-    if dist.main:
-        run.create()
-        run.write_config(
-            {
-                "task": "demo",
-                "model": model_cfg.to_dict(),
-                "data": asdict(demo),
-                "train": train.to_dict(),
-            }
+
+    def evaluate(self, model: nn.Module, split: str) -> dict[str, float]:
+        """MSE over the validation stream, read as one lane with the state carried."""
+        stream = StreamBatches(self.series()[1], lanes=1, bptt=self.config.tbptt.bptt)
+        device = next(model.parameters()).device
+        total, weight = loss_sum(
+            model, stream(0), move=to_device, count=count_items, device=device, carry_state=True
         )
-    return run
+        return {f"{split}_loss": total / weight}
+
+    def baselines(self) -> dict[str, Any]:
+        return {"naive_mse": naive_mse(self.series()[1])}
+
+    def report(
+        self, summary: dict[str, Any], metrics: dict[str, float], baselines: dict[str, Any]
+    ) -> dict[str, Any]:
+        out = {k: summary[k] for k in ("step", "epoch", "loss") if k in summary}
+        return {**out, **metrics, "best_val_loss": summary.get("best_val_loss"), **baselines}
+
+    def headline(self, model: RegressorConfig, train: TrainConfig) -> str:
+        return (
+            f"demo: {model.cell.upper()}(1, {model.hidden_size}) x{model.num_layers} on a sum of "
+            f"sines, {train.steps} steps, TBPTT k={self.config.tbptt.bptt}"
+        )
+
+    @staticmethod
+    def describe(r: dict[str, Any]) -> str:
+        return (
+            f"validation MSE {r['val_loss']:.5f} (naive forecast: "
+            f"{r['naive_mse']:.5f}) after {r['step']} steps"
+        )

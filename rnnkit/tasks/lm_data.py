@@ -1,7 +1,7 @@
 """Token streams for language modelling: TBPTT batches, held-out loss, n-gram baselines.
 
 The training split is read as ``lanes`` contiguous lanes in chunks of ``bptt`` tokens
-(rnnkit.training.tbptt). A bidirectional model also reads the *reversed* training
+(rnnkit.training.tbptt). A model with a backward LM also reads the *reversed* training
 split, in lanes and chunks of its own, side by side with the forward ones: batch i
 holds forward chunk i and backward chunk i, and the loss is the mean of both.
 """
@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor
 
 from rnnkit.baselines import NGramConfig, evaluate_baselines
 from rnnkit.baselines.evaluate import loss_metrics
@@ -30,13 +29,12 @@ BASELINES = [
 EVAL_LANES, EVAL_BPTT = 16, 256  # held-out evaluation: 16 long lanes, chunks of 256
 
 
-def as_tensor(tokens: np.ndarray, *, reverse: bool = False) -> Tensor:
-    """A token-id array (a memmap view) as a tensor sharing its memory, (N,); reversed, a copy."""
-    return torch.from_numpy(np.ascontiguousarray(tokens[::-1] if reverse else tokens))
-
-
 class LMStreams:
-    """Epoch -> LMBatch chunks of a token stream (and of its reverse, when bidirectional)."""
+    """Epoch -> LMBatch chunks of a token stream (and of its reverse, with a backward LM).
+
+    Global batches: every lane; the lifecycle shards the lanes over ranks. The token
+    array (a memmap) is read lazily, one chunk at a time.
+    """
 
     def __init__(
         self,
@@ -46,15 +44,11 @@ class LMStreams:
         bptt: int,
         random: bool = False,
         seed: int = 0,
-        bidirectional: bool = False,
-        rank: int = 0,
-        world: int = 1,
+        backward: bool = False,
     ):
-        options = dict(lanes=lanes, bptt=bptt, random=random, seed=seed, rank=rank, world=world)
-        self.forward = StreamBatches(as_tensor(tokens), **options)
-        self.backward = None
-        if bidirectional:
-            self.backward = StreamBatches(as_tensor(tokens, reverse=True), **options)
+        options = dict(lanes=lanes, bptt=bptt, random=random, seed=seed)
+        self.forward = StreamBatches(tokens, **options)
+        self.backward = StreamBatches(tokens, **options, reverse=True) if backward else None
 
     def __call__(self, epoch: int) -> Iterator[LMBatch]:
         chunks = self.forward(epoch)
@@ -84,16 +78,15 @@ def stream_loss(
     the state from chunk to chunk, so every token but the first of each lane is
     predicted from all the text before it in its lane.
     """
-    stream = as_tensor(tokens, reverse=backward)
-    lanes = max(1, min(lanes, (len(stream) - 1) // max(bptt, 1)))
-    if len(stream) < 2:
+    if len(tokens) < 2:
         raise ValueError("the held-out split has fewer than 2 tokens: use a longer corpus")
+    lanes = max(1, min(lanes, (len(tokens) - 1) // max(bptt, 1)))
     was = model.training
     model.eval()
     device = next(model.parameters()).device
     total = count = 0.0
     state: Any = None
-    for c in StreamBatches(stream, lanes=lanes, bptt=bptt)(0):
+    for c in StreamBatches(tokens, lanes=lanes, bptt=bptt, reverse=backward)(0):
         logits, state = model.read(c.x.long().to(device), state, backward=backward)  # (B, T, V)
         y = c.y.long().to(device)
         total += float(
@@ -106,9 +99,9 @@ def stream_loss(
 
 def evaluate_lm(model: LanguageModel, tokens: np.ndarray, prefix: str = "val") -> dict[str, float]:
     """``{prefix}_loss`` (nats/token), bits per token and perplexity of the forward model;
-    ``{prefix}_backward_loss`` too for a bidirectional one."""
+    ``{prefix}_backward_loss`` too with a backward LM."""
     metrics = loss_metrics(stream_loss(model, tokens), prefix)
-    if model.config.bidirectional:
+    if model.config.backward_lm:
         metrics[f"{prefix}_backward_loss"] = stream_loss(model, tokens, backward=True)
     return metrics
 

@@ -1,4 +1,4 @@
-"""Fill in the blank with a bidirectional language model.
+"""Fill in the blank with a language model that reads both ways (a backward LM beside it).
 
 A template holds one blank, ``___``. Each candidate is put in the blank and the whole
 sentence s is scored by both directions of the model:
@@ -12,7 +12,7 @@ dividing by 2 gives the log geometric mean and the same ranking). Unlike a
 left-context-only score it sees the words after the blank, and unlike a per-token
 average it charges a candidate for every token it adds.
 
-A run trained without ``--bidirectional`` has only P_fwd: it is used alone, which
+A run trained without ``--backward-lm`` has only P_fwd: it is used alone, which
 still reads the whole sentence, and the result says so (``"bidirectional": false``).
 
 Without candidates, they are proposed by sampling continuations of the text before
@@ -76,7 +76,7 @@ def score(model: LanguageModel, tokenizer: Tokenizer, template: str, candidate: 
     sentence = left + candidate + right
     forward = log_prob(model, tokenizer, sentence, backward=False)
     backward = None
-    if model.config.bidirectional:
+    if model.config.backward_lm:
         backward = log_prob(model, tokenizer, sentence, backward=True)
     total = forward + (backward if backward is not None else 0.0)
     return Filled(candidate, sentence, total, forward, backward)
@@ -117,7 +117,7 @@ def propose(
                 model, tokenizer, left, length=max_tokens, sampling=sampling, seed=seed + i
             )
         )
-    if model.config.bidirectional:
+    if model.config.backward_lm:
         texts += _backward_samples(model, tokenizer, right, samples, max_tokens, seed)
     for text in texts:
         match = WORD.match(text)

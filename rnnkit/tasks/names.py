@@ -1,306 +1,273 @@
 """Surnames conditioned on their language of origin: one-to-many generation.
 
-Builds the names data (rnnkit.data.names), a `ConditionalLM` whose initial state comes
-from the language, and the trainer; reports validation and test nats per character
-(every letter and the end of the name) next to per-language Kneser-Ney n-gram models on
-the same split; samples names one character at a time with the model's `step`.
+The names data (rnnkit.tasks.names_data), a `ConditionalLM` whose initial state comes
+from the language, validation and test nats per character (every letter and the end of
+the name) next to per-language Kneser-Ney n-gram models on the same split, and
+`rnnkit names sample`, which draws names one character at a time with the model's
+`step` (rnnkit.tasks.names_generate).
 """
 
 from __future__ import annotations
 
 import math
-import string
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
-from rnnkit.baselines import NGramLM
-from rnnkit.data.names import NamesConfig, load_names
+from rnnkit.config import Config, require
 from rnnkit.generation.sampling import SamplingConfig
 from rnnkit.models.conditional import ConditionalBatch, ConditionalConfig, ConditionalLM
-from rnnkit.training import RunDir, TrainConfig, Trainer
-from rnnkit.training.checkpoint import load_weights
-from rnnkit.training.distributed import DistInfo
-from rnnkit.training.progress import Progress
-from rnnkit.training.rundir import open_run, write_json
+from rnnkit.tasks.base import Console, Task
+from rnnkit.tasks.lifecycle import load
+from rnnkit.tasks.names_data import (
+    BASELINE_ORDERS,
+    BOS,
+    TOKENS,
+    Encoder,
+    NamesTaskConfig,
+    baseline_xent,
+)
+from rnnkit.tasks.names_generate import generate
+from rnnkit.tasks.registry import Command, Group, register_command, register_group, register_task
+from rnnkit.training import TrainConfig
 
-PAD, BOS, EOS = "<pad>", "<s>", "</s>"  # ids 0, 1, 2
-ALPHABET = " '-" + string.ascii_uppercase + string.ascii_lowercase  # what romanise() keeps
-TOKENS = (PAD, BOS, EOS, *ALPHABET)
-BASELINE_ORDERS = (1, 2, 3, 4)  # n-gram context lengths: bigram .. 5-gram
-MAX_LENGTH = 30  # generation stops after this many characters
-
-
-@dataclass
-class NamesTaskConfig:
-    """Which names: languages, split seed, and an optional cap per language (for tests)."""
-
-    languages: tuple[str, ...] | None = None  # None: every language in LANGUAGE_LOCALES
-    split_seed: int = 0  # seed of the train/val/test split
-    per_language: int | None = None  # keep at most this many training names per language
-
-    def __post_init__(self) -> None:
-        if self.languages is not None:
-            self.languages = tuple(self.languages)
-        NamesConfig(seed=self.split_seed, languages=self.languages)  # validates both
-        if self.per_language is not None and self.per_language < 1:
-            raise ValueError(f"per_language must be None or >= 1, got {self.per_language}")
-
-    def load(self) -> tuple[list[str], dict[str, list[tuple[str, str]]]]:
-        """Languages (sorted) and the train/val/test (name, language) pairs."""
-        data = load_names(NamesConfig(seed=self.split_seed, languages=self.languages))
-        splits = dict(data.splits)
-        if self.per_language is not None:
-            splits = {k: _cap(v, self.per_language) for k, v in splits.items()}
-        return data.languages, splits
+register_group(
+    "names",
+    "generate surnames conditioned on their language (one-to-many)",
+    "A language embedding sets the initial state of a character-level RNN that spells "
+    "surnames of that language.",
+)
 
 
-def _cap(pairs: list[tuple[str, str]], n: int) -> list[tuple[str, str]]:
-    seen: dict[str, int] = {}
-    out = []
-    for name, language in pairs:
-        seen[language] = seen.get(language, 0) + 1
-        if seen[language] <= n:
-            out.append((name, language))
-    return out
+class NameBatches:
+    """Epoch -> shuffled global batches of training names: a function of (seed, epoch)."""
 
-
-class Encoder:
-    """Characters <-> ids, and (name, language) pairs -> padded batches."""
-
-    def __init__(self, tokens: list[str] | tuple[str, ...], languages: list[str]) -> None:
-        self.tokens, self.languages = list(tokens), list(languages)
-        self.index = {t: i for i, t in enumerate(self.tokens)}
-        self.bos, self.eos = self.index[BOS], self.index[EOS]
-
-    def ids(self, text: str) -> list[int]:
-        unknown = sorted({ch for ch in text if ch not in self.index or len(ch) != 1})
-        if unknown:
-            raise ValueError(f"characters not in the vocabulary: {''.join(unknown)!r}")
-        return [self.index[ch] for ch in text]
-
-    def language(self, name: str) -> int:
-        if name not in self.languages:
-            raise ValueError(f"unknown language {name!r}; available: {', '.join(self.languages)}")
-        return self.languages.index(name)
-
-    def batch(self, pairs: list[tuple[str, str]]) -> ConditionalBatch:
-        """Inputs <s> n_1 .. n_k and targets n_1 .. n_k </s>, padded to the longest."""
-        seqs = [self.ids(name) for name, _ in pairs]
-        lengths = torch.tensor([len(s) + 1 for s in seqs])  # (B,)
-        x = torch.zeros(len(seqs), int(lengths.max()), dtype=torch.long)  # (B, T) padded
-        y = torch.zeros_like(x)  # (B, T)
-        for i, s in enumerate(seqs):
-            x[i, : len(s) + 1] = torch.tensor([self.bos, *s])
-            y[i, : len(s) + 1] = torch.tensor([*s, self.eos])
-        condition = torch.tensor([self.language(lang) for _, lang in pairs])  # (B,)
-        return ConditionalBatch(condition, x, y, lengths)
-
-
-class TrainBatches:
-    """Epoch -> shuffled batches of training names: a function of (seed, epoch, rank)."""
-
-    def __init__(self, encoder: Encoder, pairs: list, batch_size: int, seed: int, dist: DistInfo):
-        if batch_size % dist.world:
-            raise ValueError(f"--batch-size {batch_size} must divide over {dist.world} processes")
-        self.encoder, self.pairs, self.seed, self.dist = encoder, pairs, seed, dist
-        self.batch_size, self.local = batch_size, batch_size // dist.world
+    def __init__(self, encoder: Encoder, pairs: list, batch_size: int, seed: int) -> None:
+        self.encoder, self.pairs, self.batch_size, self.seed = encoder, pairs, batch_size, seed
 
     def __call__(self, epoch: int) -> Iterator[ConditionalBatch]:
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
         order = torch.randperm(len(self.pairs), generator=g).tolist()
         for start in range(0, len(order) - self.batch_size + 1, self.batch_size):
-            lo = start + self.dist.rank * self.local
-            yield self.encoder.batch([self.pairs[i] for i in order[lo : lo + self.local]])
+            yield self.encoder.batch(
+                [self.pairs[i] for i in order[start : start + self.batch_size]]
+            )
+
+    def __len__(self) -> int:
+        return len(self.pairs) // self.batch_size
 
 
-@torch.no_grad()
-def evaluate(model: nn.Module, batch: ConditionalBatch, prefix: str) -> dict[str, float]:
-    """Mean nats per character (end of name included) and bits per character."""
-    was = model.training
-    model.eval()
-    loss = float(model(batch).loss)
-    model.train(was)
-    return {f"{prefix}_loss": loss, f"{prefix}_bits_per_char": loss / math.log(2)}
+@register_task
+class NamesTask(Task):
+    """Language -> surname: a conditional character model against per-language n-grams."""
+
+    name = "names"
+    command = ("names", "train")
+    help = "train a conditional name model"
+    description = (
+        "Train on faker's surnames (needs the data extra) and compare with per-language "
+        "Kneser-Ney n-gram models."
+    )
+    Config = NamesTaskConfig
+    Model = ConditionalConfig
+    derived = ("vocab_size", "num_classes")
+    model_defaults = {"hidden_size": 256, "dropout": 0.1}  # README, "Names"
+    train_defaults = {  # about two minutes on one CPU thread (README, "Names")
+        "steps": 2500,
+        "minutes": 5.0,
+        "batch_size": 64,
+        "lr": 5e-3,
+        "schedule": "cosine",
+        "clip": 1.0,
+        "eval_every": 250,
+        "log_every": 100,
+        "checkpoint_every": 0,
+    }
+    unit = "name"
+
+    def __init__(self, config: NamesTaskConfig, **env: Any) -> None:
+        super().__init__(config, **env)
+        self._encoder: Encoder | None = None
+
+    @cached_property
+    def data(self) -> tuple[list[str], dict[str, list[tuple[str, str]]]]:
+        """Languages (sorted) and the train/val/test (name, language) pairs."""
+        return self.config.load()
+
+    @property
+    def splits(self) -> dict[str, list[tuple[str, str]]]:
+        return self.data[1]
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            self._encoder = Encoder(TOKENS, self.data[0])
+        return self._encoder
+
+    def model_config(self, requested: ConditionalConfig) -> ConditionalConfig:
+        languages = len(self.encoder.languages)
+        return requested.replace(vocab_size=len(TOKENS), num_classes=languages)
+
+    def build_model(self, config: ConditionalConfig) -> nn.Module:
+        return ConditionalLM(config)
+
+    def batches(self, train: TrainConfig, model: ConditionalConfig) -> NameBatches:
+        return NameBatches(self.encoder, self.splits["train"], train.batch_size, train.seed)
+
+    @torch.no_grad()
+    def evaluate(self, model: nn.Module, split: str) -> dict[str, float]:
+        """Mean nats per character (end of name included) and bits per character."""
+        was = model.training
+        model.eval()
+        loss = float(model(self.encoder.batch(self.splits[split])).loss)
+        model.train(was)
+        return {f"{split}_loss": loss, f"{split}_bits_per_char": loss / math.log(2)}
+
+    def baselines(self) -> dict[str, Any]:
+        """Per-language Kneser-Ney n-grams, nats per character on val and test."""
+        train = self.splits["train"]
+        return {
+            split: {
+                f"kn-{n}": baseline_xent(self.encoder, train, self.splits[split], n)
+                for n in BASELINE_ORDERS
+            }
+            for split in ("val", "test")
+        }
+
+    def report(
+        self, summary: dict[str, Any], metrics: dict[str, float], baselines: dict[str, Any]
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "languages": len(self.encoder.languages),
+            "names": {k: len(v) for k, v in self.splits.items()},
+        }
+        for split in ("val", "test"):
+            out[f"{split}_nats_per_char"] = metrics[f"{split}_loss"]
+            out[f"{split}_bits_per_char"] = metrics[f"{split}_bits_per_char"]
+            if baselines:
+                out[f"baseline_{split}_nats_per_char"] = baselines[split]
+        if baselines:
+            val = baselines["val"]
+            out["baseline_best"] = min(val, key=val.get)  # the order best on validation
+        return out
+
+    def artefacts(self) -> dict[str, Any]:
+        """vocab.json (tokens and languages) and names.json (training names per language)."""
+        enc = self.encoder
+        train = {
+            lang: sorted(n for n, g in self.splits["train"] if g == lang) for lang in enc.languages
+        }
+        vocab = {"tokens": enc.tokens, "languages": enc.languages}
+        return {"vocab": vocab, "names": {"train": train}}
+
+    def restore(self, artefact: Callable[[str], Any]) -> None:
+        vocab = artefact("vocab")
+        self._encoder = Encoder(vocab["tokens"], vocab["languages"])
+        self.training_names: dict[str, list[str]] = artefact("names")["train"]
+
+    def headline(self, model: ConditionalConfig, train: TrainConfig) -> str:
+        languages = len(self.config.languages or ()) or "all"
+        return (
+            f"names: {model.cell.upper()} H={model.hidden_size} over {languages} "
+            f"languages, up to {train.steps} steps / {train.minutes} min"
+        )
+
+    @staticmethod
+    def describe(r: dict[str, Any]) -> str:
+        best = r["baseline_best"]
+        return (
+            f"validation {r['val_nats_per_char']:.4f} nats/char ({r['val_bits_per_char']:.3f} bits)"
+            f"; n-gram baseline {best}: {r['baseline_val_nats_per_char'][best]:.4f}"
+            f"\ntest {r['test_nats_per_char']:.4f} nats/char; n-gram {best}: "
+            f"{r['baseline_test_nats_per_char'][best]:.4f}"
+            f"  after {r['steps']} steps, {r['seconds']:.0f} s"
+        )
+
+    def inspect_input(self, model: nn.Module, text: str | None, seed: int) -> tuple[Any, list[str]]:
+        """``text`` is LANGUAGE:NAME (e.g. ``Russian:Smirnov``); without it, a name drawn
+        greedily for the first language. The trace starts from the language's state."""
+        if text is None:
+            language = self.encoder.languages[0]
+            name = generate(model, self.encoder, language, 1, SamplingConfig(temperature=0))[0]
+        else:
+            language, sep, name = text.partition(":")
+            if not sep or not name:
+                raise ValueError(
+                    f"--input for names: LANGUAGE:NAME, e.g. Russian:Smirnov, got {text!r}"
+                )
+        return self.encoder.batch([(name, language)]), [BOS, *name]
+
+    def inspect_state(self, model: nn.Module, batch: ConditionalBatch) -> Any:
+        return model.initial_state(batch.condition)
 
 
-def baseline_xent(encoder: Encoder, train: list, heldout: list, order: int) -> float:
-    """Nats per character of per-language Kneser-Ney n-grams with `order` context tokens.
-
-    Each language's names are concatenated as <s>^order name </s> ...; the <s> padding
-    gives every name the same start context and is never scored, so the model predicts
-    exactly what the network predicts: each character and the end of the name.
-    """
-    total = count = 0.0
-    for language in encoder.languages:
-        fit, _ = _ngram_stream(encoder, train, language, order)
-        seq, scored = _ngram_stream(encoder, heldout, language, order)
-        if len(fit) == 0 or not scored.any():
-            continue
-        lm = NGramLM(order, smoothing="kn").fit(fit, vocab_size=len(encoder.tokens))
-        lp = lm.log_prob(seq)  # (N,)
-        total, count = total - float(lp[scored].sum()), count + float(scored.sum())
-    return total / count
-
-
-def _ngram_stream(encoder: Encoder, pairs: list, language: str, order: int):
-    """One language's names as a token stream (N,) and the mask of scored positions (N,)."""
-    ids: list[int] = []
-    for name, lang in pairs:
-        if lang == language:
-            ids += [encoder.bos] * order + encoder.ids(name) + [encoder.eos]
-    seq = np.array(ids, dtype=np.int64)
-    return seq, seq != encoder.bos
+# -- rnnkit names sample --------------------------------------------------------------
 
 
 @dataclass
-class NamesRun:
-    """Everything one training run needs."""
+class NamesSampleOptions(Config):
+    """Which run, which language, how many names."""
 
-    task: NamesTaskConfig
-    model: ConditionalConfig
-    train: TrainConfig
-    out: str | Path | None = None
-    resume: bool = False
-    tensorboard: bool = False
-    progress: Progress | None = None
-    dist: DistInfo = field(default_factory=DistInfo)
+    run: str  # run directory of `rnnkit names train`
+    language: str = field(metadata={"required": True})  # language of origin, e.g. Italian
+    n: int = 10  # how many names
+    prime: str = ""  # start every name with these characters
+
+    def validate(self) -> None:
+        require(self, "n", self.n >= 1, "an integer >= 1")
 
 
-def model_config(languages: int, cell: str, hidden: int, **kwargs: Any) -> ConditionalConfig:
-    """The conditional model over this task's character vocabulary."""
-    return ConditionalConfig(
-        cell=cell, vocab_size=len(TOKENS), num_classes=languages, hidden_size=hidden, **kwargs
+def sample(
+    path: str,
+    language: str,
+    n: int = 10,
+    sampling: SamplingConfig | None = None,
+    *,
+    seed: int = 0,
+    prime: str = "",
+) -> tuple[list[str], list[bool]]:
+    """Names drawn from a run, and for each whether it is novel (not a training name)."""
+    loaded = load(path, expect=NamesTask)
+    task: NamesTask = loaded.task  # type: ignore[assignment]
+    drawn = generate(
+        loaded.model,
+        task.encoder,
+        language,
+        n,
+        sampling or SamplingConfig(),
+        seed=seed,
+        prime=prime,
     )
+    known = set(task.training_names.get(language, ()))
+    return drawn, [name not in known for name in drawn]
 
 
-def train(run: NamesRun) -> dict[str, Any]:
-    """Train, evaluate the best checkpoint on val and test, compare with the n-grams."""
-    languages, splits = run.task.load()
-    encoder = Encoder(TOKENS, languages)
-    if run.model.num_classes != len(languages) or run.model.vocab_size != len(TOKENS):
-        raise ValueError("the model config does not match the task's languages / vocabulary")
-    torch.manual_seed(run.train.seed)
-    model = ConditionalLM(run.model)
-    val = encoder.batch(splits["val"])
-    rundir = prepare_run(run, encoder, splits)
-    trainer = Trainer(
-        model,
-        run.train,
-        TrainBatches(encoder, splits["train"], run.train.batch_size, run.train.seed, run.dist),
-        evaluate=lambda m: evaluate(m, val, "val"),
-        run=rundir,
-        dist=run.dist,
-        progress=run.progress,
-        tensorboard=run.tensorboard,
+def run_sample(
+    console: Console, *, options: NamesSampleOptions, sampling: SamplingConfig, seed: int
+) -> dict[str, Any]:
+    drawn, novel = sample(
+        options.run, options.language, options.n, sampling, seed=seed, prime=options.prime
     )
-    if run.resume:
-        trainer.resume()
-    summary = trainer.fit()
-    trainer.restore_best()
-    result = report(run, summary, model, encoder, splits)
-    if rundir is not None and run.dist.main:
-        write_json(rundir.root / "result.json", result)
-    return result
+    for name, new in zip(drawn, novel):
+        console.say(name if new else f"{name}  (training name)")
+    console.say(f"{sum(novel)}/{len(drawn)} novel (not in the {options.language} training names)")
+    return {"language": options.language, "names": drawn, "novel": sum(novel), "n": len(drawn)}
 
 
-def report(run: NamesRun, summary: dict, model: nn.Module, encoder: Encoder, splits: dict) -> dict:
-    """result.json: sizes, time, model and n-gram nats/char on val and test."""
-    out: dict[str, Any] = {
-        "task": "names",
-        "cell": run.model.cell,
-        "hidden": run.model.hidden_size,
-        "languages": len(encoder.languages),
-        "names": {k: len(v) for k, v in splits.items()},
-        "steps": summary["step"],
-        "seconds": summary["seconds"],
-    }
-    for split in ("val", "test"):
-        metrics = evaluate(model, encoder.batch(splits[split]), split)
-        out[f"{split}_nats_per_char"] = metrics[f"{split}_loss"]
-        out[f"{split}_bits_per_char"] = metrics[f"{split}_bits_per_char"]
-        out[f"baseline_{split}_nats_per_char"] = {
-            f"kn-{n}": baseline_xent(encoder, splits["train"], splits[split], n)
-            for n in BASELINE_ORDERS
-        }
-    best = min(out["baseline_val_nats_per_char"], key=out["baseline_val_nats_per_char"].get)
-    out["baseline_best"] = best  # the order best on validation
-    return out
-
-
-def prepare_run(run: NamesRun, encoder: Encoder, splits: dict) -> RunDir | None:
-    """The run directory: config.json, vocab.json (tokens and languages), names.json."""
-    rundir = open_run(run.out, run.resume)
-    if rundir is None:
-        return None
-    if run.resume and rundir.config_path.exists():
-        saved = rundir.read_config()
-        if saved.get("data") != _jsonable(asdict(run.task)):
-            raise ValueError(f"{run.out} was trained on other data: {saved.get('data')}")
-    if run.dist.main:
-        rundir.create()
-        rundir.write_config(
-            {
-                "task": "names",
-                "data": asdict(run.task),
-                "model": run.model.to_dict(),
-                "train": run.train.to_dict(),
-            }
-        )
-        rundir.save_artifact("vocab", {"tokens": encoder.tokens, "languages": encoder.languages})
-        train = {
-            lang: sorted(n for n, g in splits["train"] if g == lang) for lang in encoder.languages
-        }
-        rundir.save_artifact("names", {"train": train})
-    return rundir
-
-
-def _jsonable(d: dict) -> dict:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
-
-
-def load(path: str | Path, tag: str = "best") -> tuple[ConditionalLM, Encoder]:
-    """A trained names model and its encoder, from a run directory."""
-    rundir = RunDir(path)
-    config = rundir.read_config()
-    if config.get("task") != "names":
-        raise ValueError(f"{path} is a {config.get('task')!r} run, not a names run")
-    vocab = rundir.load_artifact("vocab")
-    model = ConditionalLM(ConditionalConfig(**config["model"]))
-    where = rundir.checkpoint(tag) or rundir.checkpoint("last")
-    if where is None:
-        raise FileNotFoundError(f"{path} has no complete checkpoint")
-    load_weights(model, where / "model.safetensors")
-    return model.eval(), Encoder(vocab["tokens"], vocab["languages"])
-
-
-def inspect_input(
-    path: str | Path, text: str | None, seed: int
-) -> tuple[nn.Module, ConditionalBatch, list[str]]:
-    """For `rnnkit inspect`: ``text`` is LANGUAGE:NAME (e.g. ``Russian:Smirnov``); without
-    it, a name sampled greedily from the first language. The trace starts from the
-    language's initial state."""
-    model, encoder = load(path)
-    if text is None:
-        from rnnkit.tasks.names_generate import generate  # it imports this module
-
-        language = encoder.languages[0]
-        name = generate(model, encoder, language, 1, SamplingConfig(temperature=0))[0]
-    else:
-        language, sep, name = text.partition(":")
-        if not sep or not name:
-            raise ValueError(
-                f"--input for names: LANGUAGE:NAME, e.g. Russian:Smirnov, got {text!r}"
-            )
-    batch = encoder.batch([(name, language)])
-    return model, batch, [BOS, *name]
-
-
-def inspect_state(model: ConditionalLM, batch: ConditionalBatch) -> Any:
-    """For `rnnkit inspect`: the trace starts from the language's initial state."""
-    return model.initial_state(batch.condition)
+register_command(
+    Command(
+        path=("names", "sample"),
+        help="sample names of a language from a trained run",
+        description="Draw names one character at a time; reports how many are novel "
+        "(not training names).",
+        groups=(
+            Group("options", NamesSampleOptions, "names"),
+            Group("sampling", SamplingConfig, "sampling"),
+        ),
+        run=run_sample,
+    )
+)

@@ -6,14 +6,11 @@ feeds the drawn characters back through the model's `step`.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 
 from rnnkit.generation.sampling import SamplingConfig, sample_token
 from rnnkit.models.conditional import ConditionalLM
-from rnnkit.tasks.names import MAX_LENGTH, PAD, Encoder, load
-from rnnkit.training import RunDir
+from rnnkit.tasks.names_data import MAX_LENGTH, PAD, Encoder
 
 
 @torch.no_grad()
@@ -48,21 +45,3 @@ def generate(
             break
         logits, state = model.step(token, state)
     return ["".join(chars) for chars in names]
-
-
-def sample(
-    path: str | Path,
-    language: str,
-    n: int = 10,
-    sampling: SamplingConfig | None = None,
-    *,
-    seed: int = 0,
-    prime: str = "",
-) -> tuple[list[str], list[bool]]:
-    """Names drawn from a run, and for each whether it is novel (not a training name)."""
-    model, encoder = load(path)
-    names = generate(
-        model, encoder, language, n, sampling or SamplingConfig(), seed=seed, prime=prime
-    )
-    known = set(RunDir(path).load_artifact("names")["train"].get(language, ()))
-    return names, [name not in known for name in names]

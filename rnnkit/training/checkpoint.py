@@ -34,8 +34,17 @@ def save_weights(model: nn.Module, path: str | Path) -> None:
 
 
 def load_weights(model: nn.Module, path: str | Path) -> None:
-    """Load safetensors weights into `model`; names and shapes must match exactly."""
-    missing, unexpected = safetensors.torch.load_model(unwrap(model), str(path), strict=False)
+    """Load safetensors weights into `model`; names and shapes must match exactly.
+
+    A missing or corrupt file, or weights of another shape, is an error naming the file.
+    """
+    try:
+        missing, unexpected = safetensors.torch.load_model(unwrap(model), str(path), strict=False)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such file") from None
+    except (safetensors.SafetensorError, RuntimeError, OSError) as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise ValueError(f"{path} is corrupt or does not fit the model ({first})") from None
     if missing or unexpected:
         raise ValueError(
             f"{path}: weights do not fit the model (missing {sorted(missing)[:3]}, "
@@ -53,9 +62,16 @@ def save_tree(directory: Path, name: str, state: Any) -> None:
 
 
 def load_tree(directory: Path, name: str) -> Any:
-    """Read back a tree written by :func:`save_tree`."""
-    flat = safetensors.torch.load_file(str(directory / f"{name}.safetensors"))
-    return tree.unflatten(read_json(directory / f"{name}.json"), flat)
+    """Read back a tree written by :func:`save_tree`; a corrupt file is named."""
+    path = directory / f"{name}.safetensors"
+    try:
+        flat = safetensors.torch.load_file(str(path))
+    except (safetensors.SafetensorError, OSError) as e:
+        raise ValueError(f"{path} is corrupt ({str(e).strip()[:200]})") from None
+    try:
+        return tree.unflatten(read_json(directory / f"{name}.json"), flat)
+    except (KeyError, TypeError, IndexError) as e:
+        raise ValueError(f"{directory / name}.json does not match {path} ({e!r})") from None
 
 
 def rng_state() -> dict[str, Any]:

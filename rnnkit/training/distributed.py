@@ -110,11 +110,21 @@ def shard(batch: Any, info: DistInfo) -> Any:
     return tree.map_tensors(batch, take)
 
 
-def shard_source(
-    source: Callable[[int], Iterable[Any]], info: DistInfo
-) -> Callable[[int], Iterator[Any]]:
-    """A batch source (``epoch -> global batches``) yielding this rank's shards."""
-    return lambda epoch: (shard(batch, info) for batch in source(epoch))
+class shard_source:  # noqa: N801 (a function-like wrapper)
+    """A batch source (``epoch -> global batches``) yielding this rank's shards.
+
+    The one place data parallelism splits data: every task yields global batches and
+    each rank keeps its rows (lanes) of every tensor. ``len()`` is the source's.
+    """
+
+    def __init__(self, source: Callable[[int], Iterable[Any]], info: DistInfo):
+        self.source, self.info = source, info
+
+    def __call__(self, epoch: int) -> Iterator[Any]:
+        return (shard(batch, self.info) for batch in self.source(epoch))
+
+    def __len__(self) -> int:
+        return len(self.source)  # type: ignore[arg-type]
 
 
 def all_sum(values: list[float], info: DistInfo) -> list[float]:

@@ -17,15 +17,19 @@ class TrainingDiverged(TrainingError):
         value: float,
         checkpoint: str | None = None,
         clipping: bool = False,
+        detail: str | None = None,
     ):
-        self.step, self.what, self.value = step, what, value
+        self.step, self.what, self.value, self.checkpoint = step, what, value, checkpoint
         where = f"; the last good checkpoint is {checkpoint}" if checkpoint else ""
+        value_text = f"{value:.4g}" + (f", {detail}" if detail else "")
         cure = (
             "a lower learning rate (--lr) or a smaller --clip"
             if clipping
             else "gradient clipping (--clip 1.0) or a lower learning rate (--lr)"
         )
-        super().__init__(f"training diverged at step {step}: {what} is {value}; try {cure}{where}")
+        super().__init__(
+            f"training diverged at step {step}: {what} is {value_text}; try {cure}{where}"
+        )
 
 
 class TrainingInterrupted(TrainingError):
@@ -42,3 +46,7 @@ class TrainingInterrupted(TrainingError):
 
 class MissingDependency(TrainingError):
     """An optional package a requested feature needs is not installed."""
+
+
+class RunWarning(UserWarning):
+    """Something about a run directory the user should know (printed as one line)."""

@@ -42,7 +42,13 @@ def write_json(path: str | Path, obj: Any) -> None:
 
 
 def read_json(path: str | Path) -> Any:
-    return json.loads(Path(path).read_text())
+    """Parse a JSON file; a missing, unreadable or corrupt file is an error naming it."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such file") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path} is corrupt (not valid JSON: {e})") from None
 
 
 class RunDir:
@@ -60,12 +66,18 @@ class RunDir:
         return self.root / "metrics.jsonl"
 
     def create(self) -> RunDir:
-        """Make the directory; drop half-written checkpoints a killed process left."""
+        """Make the directory and finish or undo what a killed process left half done:
+        a complete ``tag.new/`` whose swap was cut short becomes ``tag/``; an incomplete
+        one is dropped; ``tag.old/`` goes once ``tag/`` is complete."""
         self.root.mkdir(parents=True, exist_ok=True)
         for tag in ("last", "best"):
-            shutil.rmtree(self.root / f"{tag}.new", ignore_errors=True)
-            if self._complete(self.root / tag):
-                shutil.rmtree(self.root / f"{tag}.old", ignore_errors=True)
+            final, new, old = (self.root / f"{tag}{s}" for s in ("", ".new", ".old"))
+            if not self._complete(final) and self._complete(new):
+                shutil.rmtree(final, ignore_errors=True)
+                os.replace(new, final)
+            shutil.rmtree(new, ignore_errors=True)
+            if self._complete(final):
+                shutil.rmtree(old, ignore_errors=True)
         return self
 
     def write_config(self, config: dict[str, Any]) -> None:
@@ -85,8 +97,9 @@ class RunDir:
         return read_json(self.root / f"{name}.json")
 
     def checkpoint(self, tag: str = "last") -> Path | None:
-        """The complete checkpoint directory for `tag` ("last" or "best"), or None."""
-        for candidate in (self.root / tag, self.root / f"{tag}.old"):
+        """The newest complete checkpoint directory for `tag` ("last" or "best"), or None:
+        `tag/`, else a complete `tag.new/` (killed between the two renames), else `tag.old/`."""
+        for candidate in (self.root / tag, self.root / f"{tag}.new", self.root / f"{tag}.old"):
             if self._complete(candidate):
                 return candidate
         return None
@@ -120,6 +133,10 @@ def open_run(out: str | Path | None, resume: bool) -> RunDir | None:
             raise ValueError("--resume needs --out RUN, the run directory to continue")
         return None
     rundir = RunDir(out)
+    if rundir.root.exists() and not rundir.root.is_dir():
+        raise ValueError(f"{out} is an existing file, not a run directory: choose another --out")
     if not resume and rundir.checkpoint("last") is not None:
         raise ValueError(f"{out} already holds a run: add --resume, or choose another --out")
+    if resume and rundir.checkpoint("last") is None:
+        raise FileNotFoundError(f"nothing to resume: no checkpoint in {out}")
     return rundir

@@ -32,7 +32,9 @@ class Checkpointing:
         return self.step
 
     def _save_last(self) -> None:
-        """Write `last`. Every rank must call it (the carried state is gathered)."""
+        """Write `last`. Every rank must call it (weights are verified, the carried state
+        is gathered)."""
+        self._verify()
         state = self._trainer_state()
         self._saved_step = self.step  # on every rank, so all take the same branches
         if not (self.run and self.dist.main):
@@ -68,6 +70,7 @@ class Checkpointing:
             "tracker": self.tracker.state_dict(),
             "last_eval_step": self.last_eval_step,
             "recent": list(self.recent),
+            "best_mean_loss": self.best_mean_loss,
             "eval_metrics": self.eval_metrics,
             "world": self.dist.world,
             "optimizer": self.optimizer.state_dict(),
@@ -82,6 +85,7 @@ class Checkpointing:
         self.tracker.load_state_dict(s["tracker"])
         self.last_eval_step, self.eval_metrics = s["last_eval_step"], s["eval_metrics"]
         self.recent.extend(s["recent"])
+        self.best_mean_loss = s.get("best_mean_loss")  # absent in runs of rnnkit 0.1
         self.optimizer.load_state_dict(s["optimizer"])
         self.schedule.load_state_dict(s["schedule"])
         ckpt.set_rng_state(s["rng"])

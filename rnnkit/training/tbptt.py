@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from rnnkit.config import Config, require
 from rnnkit.training.tree import keep_lanes, tensors
 
 
@@ -64,40 +65,51 @@ def chunk_lengths(
     return lengths
 
 
-class StreamBatches:
-    """Chunks of a long stream split into lanes, one epoch at a time.
+@dataclass
+class TBPTTConfig(Config):
+    """How a stream is cut for truncated BPTT (tasks that read one long stream)."""
 
-    `stream` is ``(N,)`` (token ids) or ``(N, F)`` (a series). `doc_starts` lists the
-    stream positions where documents begin; a chunk's `reset` flags the lanes whose
-    first step is such a position, and the trainer zeroes their carried state.
-    Under data parallelism each rank keeps lanes ``[rank*B/W, (rank+1)*B/W)``.
+    bptt: int = 64  # k: truncated-BPTT chunk length, in steps
+    bptt_random: bool = False  # draw each chunk length around k instead of fixed k
+
+    def validate(self) -> None:
+        require(self, "bptt", self.bptt >= 1, "an integer >= 1")
+
+
+class StreamBatches:
+    """Chunks of a long stream split into lanes, one epoch at a time, read lazily.
+
+    `stream` is ``(N,)`` (token ids) or ``(N, F)`` (a series): a tensor, or a numpy
+    array such as a memory-mapped token file. Nothing is copied up front; each chunk
+    gathers its ``B x k`` steps from the stream when it is made, so memory does not
+    grow with N. With ``reverse=True`` the stream is read backwards (position i is
+    ``stream[N - 1 - i]``), for right-to-left models.
+
+    `doc_starts` lists the stream positions where documents begin; a chunk's `reset`
+    flags the lanes whose first step is such a position, and the trainer zeroes their
+    carried state. Data parallelism shards the lanes of every chunk
+    (rnnkit.training.distributed.shard_source), not the stream.
     """
 
     def __init__(
         self,
-        stream: Tensor,
+        stream: Tensor | np.ndarray,
         *,
         lanes: int,
         bptt: int,
         random: bool = False,
         seed: int = 0,
         doc_starts: Sequence[int] = (),
-        rank: int = 0,
-        world: int = 1,
+        reverse: bool = False,
     ):
-        if lanes % world:
-            raise ValueError(f"batch size (lanes) {lanes} must be divisible by {world} ranks")
-        lane_len = (stream.shape[0] - 1) // lanes  # L: steps per lane (targets need +1)
+        N = int(stream.shape[0])
+        lane_len = (N - 1) // lanes  # L: steps per lane (targets need +1)
         if lane_len < 1:
-            raise ValueError(f"stream of {stream.shape[0]} steps is too short for {lanes} lanes")
+            raise ValueError(f"stream of {N} steps is too short for {lanes} lanes")
+        self.stream, self.N, self.reverse = stream, N, reverse
         self.bptt, self.random, self.seed, self.lane_len = bptt, random, seed, lane_len
-        mine = slice(rank * lanes // world, (rank + 1) * lanes // world)
-        n = lanes * lane_len
-        self.x = stream[:n].reshape(lanes, lane_len, *stream.shape[1:])[mine]  # (B, L, ...)
-        self.y = stream[1 : n + 1].reshape(lanes, lane_len, *stream.shape[1:])[mine]  # (B, L, ...)
-        starts = torch.zeros(n + 1, dtype=torch.bool)
-        starts[[p for p in doc_starts if 0 <= p <= n]] = True
-        self.starts = starts[:n].reshape(lanes, lane_len)[mine]  # (B, L) bool
+        self.lane_starts = np.arange(lanes, dtype=np.int64) * lane_len  # (B,)
+        self.doc_starts = np.unique(np.asarray(doc_starts, dtype=np.int64))
 
     def lengths(self, epoch: int) -> list[int]:
         """The chunk lengths of `epoch` (random ones change with the epoch)."""
@@ -109,13 +121,23 @@ class StreamBatches:
         """Yield the chunks of one pass over the stream, in order."""
         t = 0
         for n in self.lengths(epoch):
-            yield Chunk(
-                x=self.x[:, t : t + n],
-                y=self.y[:, t : t + n],
-                reset=self.starts[:, t].clone(),
-                start=t,
-            )
+            yield self.chunk(t, n)
             t += n
+
+    def chunk(self, t: int, n: int) -> Chunk:
+        """Steps t .. t+n-1 of every lane: x (B, n, ...), y the step after each."""
+        idx = self.lane_starts[:, None] + t + np.arange(n)  # (B, n) stream positions
+        reset = np.isin(self.lane_starts + t, self.doc_starts)  # (B,)
+        return Chunk(
+            x=self._read(idx), y=self._read(idx + 1), reset=torch.from_numpy(reset), start=t
+        )
+
+    def _read(self, idx: np.ndarray) -> Tensor:
+        if self.reverse:
+            idx = self.N - 1 - idx
+        if isinstance(self.stream, Tensor):
+            return self.stream[torch.from_numpy(idx)]
+        return torch.from_numpy(np.ascontiguousarray(self.stream[idx]))
 
     def __len__(self) -> int:
         """Chunks per epoch (exact for fixed lengths, of epoch 0 for random ones)."""

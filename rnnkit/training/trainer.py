@@ -85,6 +85,8 @@ class Trainer(Checkpointing):
         self.last: dict[str, Any] = {}  # metrics of the latest step
         self.eval_metrics: dict[str, Any] = {}  # metrics of the latest evaluation
         self.grad_norm: float | None = None  # global gradient norm before clipping
+        self.best_mean_loss: float | None = None  # lowest running-mean train loss (divergence)
+        self._probe: tuple[Any, Any] | None = None  # last batch and its carried-in state
         self.saved: Path | None = None  # checkpoint directory written last
         self.stop_reason: str | None = None
         self.signals = StopSignals()  # SIGINT / SIGTERM received during fit
@@ -172,7 +174,9 @@ class Trainer(Checkpointing):
         batch = self.move(batch, self.dist.device)
         budget = self.config.minutes * 60 if self.config.minutes else None
         lr = self.schedule.apply(self.step, self.agreed_elapsed / budget if budget else None)
-        out = self.model(batch, state=self._carry_in(batch))
+        state_in = self._carry_in(batch)
+        self._probe = (batch, state_in)
+        out = self.model(batch, state=state_in)
         if out.loss is None:
             raise ValueError("the model returned no loss for a training batch")
         self.optimizer.zero_grad(set_to_none=True)
@@ -192,25 +196,68 @@ class Trainer(Checkpointing):
         self._record_step(loss, lr, items, time.perf_counter() - t0)
 
     def _clip(self, loss: float) -> float:
-        """Stop on a NaN/inf loss or gradient norm; clip; return the pre-clip global norm."""
+        """Stop on a NaN/inf loss or gradient norm, or an exploding loss; clip; return the
+        pre-clip global norm. Runs before the optimizer step: the weights stay as they were."""
         norm = clip_gradients(list(self.model.parameters()), self.config)
         for what, value in (("the loss", loss), ("the gradient norm", norm)):
             if not math.isfinite(value):
-                saved = self.run.checkpoint("last") if self.run else None
-                raise TrainingDiverged(
-                    self.step + 1,
-                    what,
-                    value,
-                    str(saved) if saved else None,
-                    clipping=self.config.clip is not None,
-                )
+                self._diverged(self.step + 1, what, value)
+        window = [*self.recent, loss][-self.recent.maxlen :]
+        mean = sum(window) / len(window)
+        if self._exploded(mean):
+            self._diverged(self.step + 1, f"the mean loss of the last {len(window)} steps", mean)
         return norm
+
+    def _exploded(self, loss: float) -> bool:
+        """Far above the best running mean so far (TrainConfig.diverge_factor times it)."""
+        factor, best = self.config.diverge_factor, self.best_mean_loss
+        return factor is not None and best is not None and best > 0 and loss > factor * best
+
+    def _diverged(self, step: int, what: str, value: float) -> None:
+        saved = self.run.checkpoint("last") if self.run else None
+        detail = None
+        if math.isfinite(value) and self.best_mean_loss is not None:
+            detail = (
+                f"over {self.config.diverge_factor:g} x its best {self.best_mean_loss:.4g} "
+                "(TrainConfig.diverge_factor)"
+            )
+        raise TrainingDiverged(
+            step,
+            what,
+            value,
+            str(saved) if saved else None,
+            clipping=self.config.clip is not None,
+            detail=detail,
+        )
+
+    def _verify(self) -> None:
+        """Before `last` is written: the weights about to be saved must give a finite,
+        unexploded loss on the batch they were last trained on (so a checkpoint named as
+        good never holds diverged weights). Every rank takes part."""
+        if self._probe is None:
+            return
+        batch, state = self._probe
+        model = ckpt.unwrap(self.model)
+        was = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                loss = float(model(batch, state=state).loss)
+        finally:
+            model.train(was)
+        bad = not math.isfinite(loss) or self._exploded(loss)
+        (bad_ranks,) = ddp.all_sum([float(bad)], self.dist)
+        if bad_ranks:
+            self._diverged(self.step, "the loss of the updated weights on their last batch", loss)
 
     def _record_step(self, loss: float, lr: float, items: float, seconds: float) -> None:
         self.step, self.batch_in_epoch = self.step + 1, self.batch_in_epoch + 1
         self.elapsed += seconds
         self._rate = _smooth(self._rate, items / max(seconds, 1e-9))
         self.recent.append(loss)
+        mean = sum(self.recent) / len(self.recent)
+        if self.best_mean_loss is None or mean < self.best_mean_loss:
+            self.best_mean_loss = mean
         self.last = {
             "split": "train",
             "step": self.step,
@@ -287,6 +334,7 @@ class Trainer(Checkpointing):
         metrics = self.evaluate()
         improved = False
         if metrics:
+            self._check_finite(metrics)
             self.eval_metrics = metrics
             self.logs.write({"split": "val", "step": self.step, "epoch": self.epoch, **metrics})
             improved = self._observe(metrics)
@@ -315,7 +363,15 @@ class Trainer(Checkpointing):
         improved = self.tracker.update(value)
         if self.tracker.exhausted:
             self.stop_reason = "early_stop"
+        if self.config.stop_below is not None and value < self.config.stop_below:
+            self.stop_reason = "solved"
         return improved
+
+    def _check_finite(self, metrics: dict[str, Any]) -> None:
+        """A NaN or infinite validation metric stops the run before anything is saved."""
+        for name, value in metrics.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                self._diverged(self.step, f"the validation metric {name}", value)
 
     def _mean_val_loss(self, model: nn.Module) -> dict[str, float]:
         sums = loss_sum(

@@ -89,14 +89,14 @@ def test_fill_with_a_forward_run_says_so(tmp_path, capsys):
     assert main([*train, "--out", str(out), "--quiet"]) == 0
     assert main(["lm", "fill", str(out), "a ___ ran", "--candidates", "dog,cat", "--json"]) == 0
     text = capsys.readouterr().out
-    assert "note: not a --bidirectional run" in text
+    assert "note: not a --backward-lm run" in text
     assert json.loads(text.strip().splitlines()[-1])["bidirectional"] is False
 
 
 def test_resume_through_the_cli_equals_an_uninterrupted_run(tmp_path, capsys):
     corpus = write_corpus(tmp_path / "tiny.txt", 100)
     common = ["lm", "train", "--data", str(corpus), *SMALL, "--seed", "3", "--quiet"]
-    common += ["--no-baselines", "--eval-every", "5", "--bidirectional"]
+    common += ["--no-baselines", "--eval-every", "5", "--backward-lm"]
     common += ["--schedule", "constant"]  # a cosine total would differ between 8 and 20 steps
     assert main([*common, "--steps", "20", "--out", str(tmp_path / "full")]) == 0
     assert main([*common, "--steps", "8", "--out", str(tmp_path / "cut")]) == 0

@@ -50,8 +50,8 @@ def test_carried_state_equals_one_pass_and_loss_is_cross_entropy():
     assert m(LMBatch(x)).loss is None
 
 
-def test_bidirectional_loss_is_the_mean_of_both_directions():
-    m = model(bidirectional=True)
+def test_backward_lm_loss_is_the_mean_of_both_directions():
+    m = model(backward_lm=True)
     x, y, xb, yb = tokens(), tokens(seed=2), tokens(seed=3), tokens(seed=4)
     out = m(LMBatch(x, y, xb=xb, yb=yb))
     fwd, _ = m.read(x)
@@ -89,7 +89,8 @@ def test_tied_weights_share_the_embedding_and_survive_safetensors(tmp_path):
 @pytest.mark.parametrize(
     "options, field",
     [
-        ({"vocab_size": 0}, "vocab_size"),
+        ({"vocab_size": -1}, "vocab_size"),
+        ({"dropout": "0.1"}, "dropout"),
         ({"hidden_size": -1}, "hidden_size"),
         ({"cell": "tcn"}, "cell"),
         ({"dropout": 1.0}, "dropout"),
@@ -99,3 +100,30 @@ def test_tied_weights_share_the_embedding_and_survive_safetensors(tmp_path):
 def test_bad_config_names_the_field(options, field):
     with pytest.raises(ValueError, match=f"LMConfig.{field}"):
         LMConfig(**{"vocab_size": 5, **options})
+
+
+def test_a_model_needs_its_vocabulary_size():
+    with pytest.raises(ValueError, match="LMConfig.vocab_size must be set"):
+        LanguageModel(LMConfig())
+
+
+def test_runs_saved_with_the_old_name_still_load():
+    old = {"vocab_size": 5, "bidirectional": True, "cell_options": {}}
+    assert LMConfig.from_dict(old).backward_lm is True
+
+
+def test_state_is_always_the_pair_of_both_directions():
+    x = tokens()
+    for m in (model(), model(backward_lm=True)):
+        state = m(LMBatch(x)).state
+        assert isinstance(state, tuple) and len(state) == 2
+        assert state[1] is None  # no reversed stream in the batch
+        again = m(LMBatch(x), state).state
+        assert len(again) == 2
+
+
+def test_token_ids_outside_the_vocabulary_are_named():
+    with pytest.raises(ValueError, match="token id 11 is outside the vocabulary of 11 tokens"):
+        model()(LMBatch(torch.tensor([[1, 11]])))
+    with pytest.raises(ValueError, match="token id -1"):
+        model()(LMBatch(torch.tensor([[-1, 2]])))

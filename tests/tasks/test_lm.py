@@ -11,9 +11,12 @@ import torch.nn.functional as F
 from rnnkit.data import TextDataConfig
 from rnnkit.models.lm import LanguageModel, LMBatch, LMConfig
 from rnnkit.tasks import lm
+from rnnkit.tasks.lifecycle import Run, train
+from rnnkit.tasks.lm_commands import load_lm
 from rnnkit.tasks.lm_data import LMStreams, evaluate_lm, stream_loss
 from rnnkit.tasks.lm_fill import fill, rank, split_template
 from rnnkit.training import RunDir, TrainConfig
+from rnnkit.training.tbptt import TBPTTConfig
 
 SENTENCES = ["the cat sat on the mat.", "a dog ran in the park.", "we eat green apples."]
 
@@ -24,14 +27,18 @@ def corpus(path, n: int = 300, seed: int = 0):
     return path
 
 
-def make_run(tmp_path, *, steps=300, bidirectional=True, out="run", **train):
-    options = dict(steps=steps, batch_size=8, lr=1e-2, bptt=32, clip=1.0, eval_every=100)
-    return lm.LMRun(
-        TextDataConfig(corpus=str(corpus(tmp_path / "tiny.txt")), split=lm.SPLIT),
-        LMConfig(vocab_size=1, hidden_size=48, embed_size=16, bidirectional=bidirectional),
-        TrainConfig(**{**options, **train}),
+def make_task(tmp_path, *, baselines=True) -> lm.LMTask:
+    text = TextDataConfig(corpus=str(corpus(tmp_path / "tiny.txt")), split=lm.SPLIT)
+    config = lm.LMTaskConfig(text=text, tbptt=TBPTTConfig(bptt=32), baselines=baselines)
+    return lm.LMTask(config, cache_dir=tmp_path / "cache")
+
+
+def make_run(tmp_path, *, steps=300, backward_lm=True, out="run", **train_options):
+    options = dict(steps=steps, batch_size=8, lr=1e-2, clip=1.0, eval_every=100)
+    return Run(
+        LMConfig(hidden_size=48, embed_size=16, backward_lm=backward_lm),
+        TrainConfig(**{**options, **train_options}),
         out=tmp_path / out if out else None,
-        cache_dir=tmp_path / "cache",
     )
 
 
@@ -39,7 +46,7 @@ def make_run(tmp_path, *, steps=300, bidirectional=True, out="run", **train):
 def trained(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("lm")
     torch.set_num_threads(1)
-    result = lm.train(make_run(tmp))
+    result = train(make_task(tmp), make_run(tmp))
     return tmp / "run", result
 
 
@@ -58,7 +65,7 @@ def test_training_learns_the_corpus_and_writes_the_run(trained):
 
 
 def test_fill_ranks_the_memorised_word_first(trained):
-    model, tokenizer, _ = lm.load(trained[0])
+    model, tokenizer, _ = load_lm(trained[0])
     ranked = rank(model, tokenizer, "the ___ sat on the mat.", ["dog", "cat", "apples", "mat"])
     assert ranked[0].candidate == "cat" and ranked[0].backward is not None
     assert ranked[0].score == pytest.approx(ranked[0].forward + ranked[0].backward)
@@ -86,9 +93,8 @@ def test_checkpoints_are_written_during_training(tmp_path, monkeypatch):
         return commit(self, tag, fill, meta)
 
     monkeypatch.setattr(RunDir, "commit", spy)
-    run = make_run(tmp_path, steps=25, eval_every=0, checkpoint_every=10, bidirectional=False)
-    run.baselines = False
-    result = lm.train(run)
+    run = make_run(tmp_path, steps=25, eval_every=0, checkpoint_every=10, backward_lm=False)
+    result = train(make_task(tmp_path, baselines=False), run)
     assert ("last", 10) in steps and ("last", 20) in steps and ("last", 25) in steps
     assert "baselines" not in result
 
@@ -107,9 +113,9 @@ def test_held_out_loss_is_the_cross_entropy_of_one_pass():
     assert set(metrics) == {"val_loss", "val_bits_per_token", "val_perplexity"}
 
 
-def test_bidirectional_streams_read_the_reversed_text():
+def test_backward_streams_read_the_reversed_text():
     tokens = np.arange(101, dtype=np.uint16)
-    batches = list(LMStreams(tokens, lanes=2, bptt=10, bidirectional=True)(0))
+    batches = list(LMStreams(tokens, lanes=2, bptt=10, backward=True)(0))
     first = batches[0]
     assert isinstance(first, LMBatch) and first.x.dtype == torch.int64
     assert first.x[0, :3].tolist() == [0, 1, 2] and first.y[0, :3].tolist() == [1, 2, 3]
@@ -127,6 +133,6 @@ def test_too_little_text_is_a_clear_error(tmp_path):
 def test_load_refuses_other_tasks(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"task": "longrange"}))
     with pytest.raises(ValueError, match="not a language-model run"):
-        lm.load(tmp_path)
+        load_lm(tmp_path)
     with pytest.raises(FileNotFoundError, match="not a run directory"):
-        lm.load(tmp_path / "nothing")
+        load_lm(tmp_path / "nothing")

@@ -4,9 +4,11 @@ import pytest
 import torch
 
 from rnnkit.generation.sampling import SamplingConfig
-from rnnkit.models.conditional import ConditionalLM
-from rnnkit.tasks import names
+from rnnkit.models.conditional import ConditionalConfig, ConditionalLM
+from rnnkit.tasks import names_data as names
+from rnnkit.tasks.names import NameBatches
 from rnnkit.tasks.names_generate import generate
+from rnnkit.training import distributed as ddp
 from rnnkit.training.distributed import DistInfo
 
 PAIRS = [("Rossi", "Italian"), ("Ivanov", "Russian"), ("Bianchi", "Italian"), ("Li", "Chinese")]
@@ -18,7 +20,10 @@ def encoder() -> names.Encoder:
 
 def tiny_model(cell: str = "gru") -> ConditionalLM:
     torch.manual_seed(0)
-    return ConditionalLM(names.model_config(3, cell, 16)).eval()
+    config = ConditionalConfig(
+        cell=cell, vocab_size=len(names.TOKENS), num_classes=3, hidden_size=16
+    )
+    return ConditionalLM(config).eval()
 
 
 def test_batch_wraps_names_in_start_and_end_tokens():
@@ -43,12 +48,12 @@ def test_unknown_language_and_characters_are_errors():
 
 def test_train_batches_are_deterministic_per_epoch_and_shard():
     pairs = PAIRS * 4
-    whole = names.TrainBatches(encoder(), pairs, 4, seed=1, dist=DistInfo())
+    whole = NameBatches(encoder(), pairs, 4, seed=1)
     first, again = list(whole(0)), list(whole(0))
     assert len(first) == 4
     assert all(torch.equal(a.x, b.x) for a, b in zip(first, again, strict=True))
     assert any(not torch.equal(a.x, b.x) for a, b in zip(first, list(whole(1)), strict=True))
-    halves = [names.TrainBatches(encoder(), pairs, 4, 1, DistInfo(rank=r, world=2)) for r in (0, 1)]
+    halves = [ddp.shard_source(whole, DistInfo(rank=r, world=2)) for r in (0, 1)]
     parts = [next(iter(h(0))) for h in halves]
     assert torch.equal(torch.cat([p.condition for p in parts]), first[0].condition)
 

@@ -30,13 +30,15 @@ def stream_trainer(
     layers: int = 1,
     dropout: float = 0.0,
     tensorboard: bool = False,
+    bptt: int = 10,
+    bptt_random: bool = False,
     **cfg,
 ) -> Trainer:
     """A TBPTT trainer on a short stream: 4 lanes, chunks of 10."""
-    cfg = {"steps": 12, "batch_size": 4, "lr": 1e-2, "bptt": 10, **cfg}
+    cfg = {"steps": 12, "batch_size": 4, "lr": 1e-2, **cfg}
     config = TrainConfig(**cfg)
-    data = StreamBatches(stream(), lanes=4, bptt=config.bptt, random=config.bptt_random)
-    val = StreamBatches(stream(81, seed=1), lanes=4, bptt=config.bptt)
+    data = StreamBatches(stream(), lanes=4, bptt=bptt, random=bptt_random)
+    val = StreamBatches(stream(81, seed=1), lanes=4, bptt=bptt)
     return Trainer(
         tiny_model(seed, layers, dropout),
         config,

@@ -53,7 +53,7 @@ def test_crash_while_writing_a_checkpoint_leaves_the_previous_one_loadable(tmp_p
     assert stream_trainer(tmp_path, steps=6).resume() == 3
 
 
-def test_crash_between_the_two_renames_falls_back_to_the_old_checkpoint(tmp_path, monkeypatch):
+def test_crash_between_the_two_renames_uses_the_complete_new_checkpoint(tmp_path, monkeypatch):
     run = RunDir(tmp_path).create()
     run.commit("last", lambda d: (d / "x").write_text("1"), {"step": 1})
     real_replace = os.replace
@@ -68,11 +68,25 @@ def test_crash_between_the_two_renames_falls_back_to_the_old_checkpoint(tmp_path
         run.commit("last", lambda d: (d / "x").write_text("2"), {"step": 2})
     monkeypatch.setattr(rundir_module.os, "replace", real_replace)
     assert not (tmp_path / "last").exists()
-    assert (run.checkpoint("last") / "x").read_text() == "1"
-    run.create()  # a new session cleans up and still finds it
-    assert (run.checkpoint("last") / "x").read_text() == "1"
+    assert (tmp_path / "last.old").exists()  # the previous one is still there
+    assert (run.checkpoint("last") / "x").read_text() == "2"  # the newer one is complete
+    run.create()  # a new session finishes the swap
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last"]
+    assert (run.checkpoint("last") / "x").read_text() == "2"
     run.commit("last", lambda d: (d / "x").write_text("3"), {"step": 3})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["last"]
+
+
+def test_an_incomplete_new_checkpoint_is_dropped_and_the_old_one_kept(tmp_path):
+    run = RunDir(tmp_path).create()
+    run.commit("last", lambda d: (d / "x").write_text("1"), {"step": 1})
+    os.replace(tmp_path / "last", tmp_path / "last.old")  # killed after the first rename
+    (tmp_path / "last.new").mkdir()  # ... of a checkpoint that was never completed
+    (tmp_path / "last.new" / "x").write_text("half")
+    assert (run.checkpoint("last") / "x").read_text() == "1"
+    run.create()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.old"]
+    assert (run.checkpoint("last") / "x").read_text() == "1"
 
 
 def test_checkpoint_layout_has_no_pickle(tmp_path):

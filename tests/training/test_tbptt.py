@@ -1,7 +1,10 @@
+import numpy as np
 import pytest
 import torch
 
 from rnnkit.training import Chunk, StreamBatches, TrainConfig, Trainer, chunk_lengths, detach_state
+from rnnkit.training import distributed as ddp
+from rnnkit.training.distributed import DistInfo
 from rnnkit.training.tbptt import reset_lanes
 from tests.training.helpers import Pair, stream, tiny_model
 
@@ -37,9 +40,35 @@ def test_lanes_are_contiguous_pieces_of_the_stream():
 
 def test_ranks_take_their_own_lanes():
     s = torch.arange(41.0).unsqueeze(-1)
-    full = next(iter(StreamBatches(s, lanes=4, bptt=4)(0)))
-    parts = [next(iter(StreamBatches(s, lanes=4, bptt=4, rank=r, world=2)(0))) for r in (0, 1)]
+    batches = StreamBatches(s, lanes=4, bptt=4)
+    full = next(iter(batches(0)))
+    parts = [next(iter(ddp.shard_source(batches, DistInfo(rank=r, world=2))(0))) for r in (0, 1)]
     assert torch.equal(torch.cat([p.x for p in parts]), full.x)
+
+
+def test_a_reversed_stream_reads_the_stream_backwards():
+    s = torch.arange(41.0).unsqueeze(-1)  # (41, 1)
+    chunks = list(StreamBatches(s, lanes=4, bptt=4, reverse=True)(0))
+    x = torch.cat([c.x for c in chunks], dim=1)[:, :, 0]  # (4, 10)
+    y = torch.cat([c.y for c in chunks], dim=1)[:, :, 0]
+    assert torch.equal(x, (40 - torch.arange(40.0)).reshape(4, 10))
+    assert torch.equal(y, x - 1)
+
+
+def test_a_numpy_memmap_stream_gives_the_same_chunks(tmp_path):
+    ids = np.arange(101, dtype=np.uint16) % 7
+    ids.tofile(tmp_path / "ids.bin")
+    mapped = np.memmap(tmp_path / "ids.bin", dtype=np.uint16, mode="r", shape=(101,))
+    a = list(StreamBatches(mapped, lanes=3, bptt=8, doc_starts=[33, 40])(0))
+    b = list(
+        StreamBatches(torch.from_numpy(ids.astype(np.int64)), lanes=3, bptt=8, doc_starts=[33, 40])(
+            0
+        )
+    )
+    for p, q in zip(a, b, strict=True):
+        assert torch.equal(p.x.long(), q.x) and torch.equal(p.y.long(), q.y)
+        assert torch.equal(p.reset, q.reset)
+    assert any(bool(c.reset.any()) for c in a)
 
 
 def capture_grads(trainer: Trainer) -> dict[str, torch.Tensor]:
@@ -54,7 +83,7 @@ def capture_grads(trainer: Trainer) -> dict[str, torch.Tensor]:
 
 def test_tbptt_with_k_at_least_the_stream_is_full_bptt():
     s = stream(121)
-    cfg = TrainConfig(steps=1, batch_size=4, bptt=1000, lr=1e-3)
+    cfg = TrainConfig(steps=1, batch_size=4, lr=1e-3)
     tbptt = capture_grads(
         Trainer(tiny_model(), cfg, StreamBatches(s, lanes=4, bptt=1000), carry_state=True)
     )
@@ -124,7 +153,7 @@ def test_trainer_zeroes_state_where_a_document_starts():
 
 
 def test_bad_stream_arguments():
-    with pytest.raises(ValueError, match="divisible"):
-        StreamBatches(stream(), lanes=3, bptt=4, world=2)
+    with pytest.raises(ValueError, match="does not split over 2 ranks"):
+        next(iter(ddp.shard_source(StreamBatches(stream(), lanes=3, bptt=4), DistInfo(0, 2))(0)))
     with pytest.raises(ValueError, match="too short"):
         StreamBatches(stream(3), lanes=4, bptt=4)
