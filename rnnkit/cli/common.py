@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from rnnkit.training.errors import RunWarning
 from rnnkit.training.progress import Progress, make_progress
 
 
@@ -64,6 +65,7 @@ def setup(args: argparse.Namespace) -> None:
     np.random.seed(args.seed % 2**32)
     torch.manual_seed(args.seed)
     warnings.showwarning = _one_line_warning
+    warnings.simplefilter("always", RunWarning)  # a run's warnings always reach the user
 
 
 def _one_line_warning(

@@ -13,7 +13,7 @@ Each sequence's input starts with the start token and its target ends with the e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -46,6 +46,8 @@ class ConditionalConfig(RecurrentModelConfig):
     num_classes: int = 1  # C: conditioning classes (languages)
     embed_size: int = 32  # E: token embedding width
     dropout: float = 0.0  # on the embeddings, between layers and before the head
+
+    dropout_between_layers_only: ClassVar[bool] = False
 
     def validate(self) -> None:
         super().validate()

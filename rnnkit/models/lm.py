@@ -35,6 +35,8 @@ class LMConfig(RecurrentModelConfig):
     hidden_size: int = 512  # H: units per layer
     embed_size: int | None = None  # E: embedding width (None: the hidden size)
     dropout: float = 0.0  # on the embeddings, between layers and before the read-out
+
+    dropout_between_layers_only: ClassVar[bool] = False
     tie_weights: bool = False  # read-out shares the embedding matrix (projects H -> E if E != H)
     backward_lm: bool = False  # also train a backward LM (right to left) sharing the embedding
 

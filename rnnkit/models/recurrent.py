@@ -9,6 +9,7 @@ here are the ones the command line offers for every model (``--cell``, ``--hidde
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import torch
 from torch import Tensor
@@ -27,6 +28,8 @@ class RecurrentModelConfig(Config):
     dropout: float = 0.0  # dropout between stacked layers
     cell_options: CellOptions = field(default_factory=CellOptions)  # options of the cell
 
+    dropout_between_layers_only: ClassVar[bool] = True  # False: the model drops elsewhere too
+
     def validate(self) -> None:
         for name in ("hidden_size", "num_layers"):
             require(self, name, getattr(self, name) >= 1, "an integer >= 1")
@@ -43,13 +46,20 @@ class RecurrentModelConfig(Config):
             )
 
     def layer(self, input_size: int, *, bidirectional: bool = False) -> RecurrentLayer:
-        """The configured rnnkit layer, batch first, dropout only between stacked layers."""
+        """The configured rnnkit layer, batch first, dropout between stacked layers.
+
+        Where dropout acts between layers only, a one-layer model with dropout gets the
+        layer's warning (as torch.nn gives): the rate would change nothing.
+        """
+        dropout = self.dropout
+        if self.num_layers == 1 and not self.dropout_between_layers_only:
+            dropout = 0.0  # the model applies it to its embeddings and read-out
         return LAYERS[self.cell](
             input_size,
             self.hidden_size,
             num_layers=self.num_layers,
             batch_first=True,
-            dropout=self.dropout if self.num_layers > 1 else 0.0,
+            dropout=dropout,
             bidirectional=bidirectional,
             **self.cell_options.kwargs(self.cell),
         )

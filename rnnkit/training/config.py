@@ -50,6 +50,8 @@ class TrainConfig(Config):
         for name in ("steps", "epochs"):
             v = getattr(self, name)
             require(self, name, v is None or v >= 1, "None or an integer >= 1")
+        if self.steps is not None and self.epochs is not None:
+            raise ValueError("give TrainConfig.steps or TrainConfig.epochs, not both")
         for name in ("batch_size", "step_size", "log_every", "plateau_patience"):
             require(self, name, getattr(self, name) >= 1, "an integer >= 1")
         for name in ("warmup", "eval_every", "checkpoint_every"):

@@ -83,6 +83,7 @@ class Schedule:
         """Feed an evaluation of `cfg.metric` (only the "plateau" schedule reacts)."""
         if self.cfg.schedule != "plateau":
             return
+        patience, gamma = self.cfg.plateau_patience, self.cfg.gamma
         better = self.best is None or (
             value < self.best if self.cfg.mode == "min" else value > self.best
         )
@@ -90,8 +91,8 @@ class Schedule:
             self.best, self.bad_evals = value, 0
             return
         self.bad_evals += 1
-        if self.bad_evals >= self.cfg.plateau_patience:
-            self.scale *= self.cfg.gamma
+        if self.bad_evals >= patience:
+            self.scale *= gamma
             self.bad_evals = 0
 
     def state_dict(self) -> dict[str, Any]:

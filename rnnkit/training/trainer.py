@@ -157,11 +157,18 @@ class Trainer(Checkpointing):
         while not self._budget_spent():
             batches = iter(self.train_source(self.epoch))
             skip(batches, self.batch_in_epoch)  # resuming mid-epoch
+            seen = self.batch_in_epoch
             for batch in batches:
+                seen += 1
                 self._train_step(batch)
                 self._after_step()
                 if self._budget_spent() or self.stop_reason:
                     return
+            if seen == 0:
+                raise ValueError(
+                    f"epoch {self.epoch} has no training batches: the data is smaller than "
+                    f"one batch (TrainConfig.batch_size {self.config.batch_size})"
+                )
             self.epoch, self.batch_in_epoch, self.carry = self.epoch + 1, 0, None
             if self.config.eval_every == 0:
                 self._evaluate_and_checkpoint()
