@@ -266,19 +266,26 @@ def load_best(model: nn.Module, rundir: RunDir, tag: str = "best") -> Path:
 # -- the generic train command ------------------------------------------------------
 
 
+def model_group(cls: type[Task], exclude: tuple[str, ...] = ()) -> Group:
+    """The model flags of a task: its Model config less the fields the task derives."""
+    return Group(
+        "model", cls.Model, "model", defaults=cls.model_defaults, exclude=(*cls.derived, *exclude)
+    )
+
+
+def train_group(defaults: dict[str, Any]) -> Group:
+    """The training flags: TrainConfig with a command's defaults; --seed is the common one."""
+    return Group(
+        "train", TrainConfig, "training", defaults=defaults, shared={"seed": "seed"}, merge=budget
+    )
+
+
 def train_command(cls: type[Task]) -> Command:
     """`rnnkit <task> train`: flags from the task's configs, TrainConfig and RunOptions."""
     groups = (
         Group("data", cls.Config, "task and data", exclude=cls.not_flags, required=cls.required),
-        Group("model", cls.Model, "model", defaults=cls.model_defaults, exclude=cls.derived),
-        Group(
-            "train",
-            TrainConfig,
-            "training",
-            defaults=cls.train_defaults,
-            shared={"seed": "seed"},
-            merge=budget,
-        ),
+        model_group(cls),
+        train_group(cls.train_defaults),
         Group("run", RunOptions, "run directory"),
     )
     return Command(

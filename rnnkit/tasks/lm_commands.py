@@ -15,14 +15,19 @@ from typing import Any
 from rnnkit.config import Config, require
 from rnnkit.generation import SamplingConfig
 from rnnkit.tasks.base import Console
-from rnnkit.tasks.lifecycle import RunOptions, check_fingerprint, load, run_training
+from rnnkit.tasks.lifecycle import (
+    RunOptions,
+    check_fingerprint,
+    load,
+    model_group,
+    run_training,
+    train_group,
+)
 from rnnkit.tasks.lm import LMTask
 from rnnkit.tasks.lm_data import best_baseline, ngram_baselines
 from rnnkit.tasks.lm_fill import fill
 from rnnkit.tasks.lm_generate import beam_texts, generate_text
 from rnnkit.tasks.registry import Command, Group, register_command
-from rnnkit.training import TrainConfig
-from rnnkit.training.config import budget
 from rnnkit.training.rundir import read_json, write_json
 
 
@@ -267,21 +272,8 @@ def _register() -> None:
                     defaults={"text.corpus": "fortunes"},
                     exclude=(*LMTask.not_flags, "baselines"),
                 ),
-                Group(
-                    "model",
-                    LMTask.Model,
-                    "model",
-                    defaults=LMTask.model_defaults,
-                    exclude=(*LMTask.derived, "backward_lm"),
-                ),
-                Group(
-                    "train",
-                    TrainConfig,
-                    "training",
-                    defaults=DEMO_TRAINING,
-                    shared={"seed": "seed"},
-                    merge=budget,
-                ),
+                model_group(LMTask, exclude=("backward_lm",)),
+                train_group(DEMO_TRAINING),
                 Group("run", RunOptions, "run directory", exclude=("resume",)),
                 Group("write", WriteOptions, "writing"),
             ),

@@ -215,7 +215,7 @@ class AddingTask(LongRangeTask):
     @staticmethod
     def describe(r: dict[str, Any]) -> str:
         return (
-            f"test MSE {r['test_mse']:.4f}  (baseline, predicting 1: {r['baseline_mse']:.4f})"
+            f"test MSE {r['test_mse']:.4g}  (baseline, predicting 1: {r['baseline_mse']:.4f})"
             f"  after {r['steps']} steps, {r['seconds']:.0f} s"
         )
 

@@ -18,11 +18,10 @@ from rnnkit.data.atomic import write_text_atomic
 from rnnkit.layers import CellType
 from rnnkit.models.sequence import SequenceConfig
 from rnnkit.tasks.base import Console
-from rnnkit.tasks.lifecycle import Run, RunOptions, train
+from rnnkit.tasks.lifecycle import Run, RunOptions, model_group, train, train_group
 from rnnkit.tasks.longrange import AddingTask, CopyTask, LongRangeTask
 from rnnkit.tasks.registry import Command, Group, register_command
 from rnnkit.training import RunDir, TrainConfig
-from rnnkit.training.config import budget
 from rnnkit.training.rundir import read_json, write_json
 
 TASKS: dict[str, type[LongRangeTask]] = {"adding": AddingTask, "copy": CopyTask}
@@ -125,21 +124,8 @@ register_command(
         "runs already finished; --resume continues an interrupted one.",
         groups=(
             Group("sweep", SweepConfig, "sweep"),
-            Group(
-                "model",
-                SequenceConfig,
-                "model",
-                defaults=LongRangeTask.model_defaults,
-                exclude=(*LongRangeTask.derived, "cell"),
-            ),
-            Group(
-                "train",
-                TrainConfig,
-                "training",
-                defaults=LongRangeTask.train_defaults,
-                shared={"seed": "seed"},
-                merge=budget,
-            ),
+            model_group(LongRangeTask, exclude=("cell",)),
+            train_group(LongRangeTask.train_defaults),
             Group("run", RunOptions, "where"),
         ),
         run=run_sweep,

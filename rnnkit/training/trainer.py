@@ -10,7 +10,6 @@ detached ``output.state`` of one batch into the next, zeroing lanes whose batch
 
 from __future__ import annotations
 
-import math
 import signal
 import time
 from collections import deque
@@ -27,10 +26,11 @@ from rnnkit.training import tree
 from rnnkit.training.batches import as_source, count_items, skip
 from rnnkit.training.callbacks import Callbacks
 from rnnkit.training.config import TrainConfig
-from rnnkit.training.errors import TrainingDiverged, TrainingInterrupted
+from rnnkit.training.errors import TrainingInterrupted
 from rnnkit.training.evaluation import BestTracker, loss_sum
+from rnnkit.training.guard import DivergenceGuard
 from rnnkit.training.metrics import Logs
-from rnnkit.training.optim import Schedule, clip_gradients, make_optimizer
+from rnnkit.training.optim import Schedule, make_optimizer
 from rnnkit.training.progress import Progress
 from rnnkit.training.rundir import RunDir
 from rnnkit.training.signals import StopSignals
@@ -38,7 +38,7 @@ from rnnkit.training.state import Checkpointing
 from rnnkit.training.tbptt import reset_lanes
 
 
-class Trainer(Checkpointing):
+class Trainer(Checkpointing, DivergenceGuard):
     """Train `model` on `train_data` as `config` says; see the module docstring.
 
     `train_data` / `val_data`: a callable ``epoch -> iterable of batches`` (deterministic
@@ -202,61 +202,6 @@ class Trainer(Checkpointing):
             self.signals.received = signal.SIGTERM  # another rank was signalled
         self._record_step(loss, lr, items, time.perf_counter() - t0)
 
-    def _clip(self, loss: float) -> float:
-        """Stop on a NaN/inf loss or gradient norm, or an exploding loss; clip; return the
-        pre-clip global norm. Runs before the optimizer step: the weights stay as they were."""
-        norm = clip_gradients(list(self.model.parameters()), self.config)
-        for what, value in (("the loss", loss), ("the gradient norm", norm)):
-            if not math.isfinite(value):
-                self._diverged(self.step + 1, what, value)
-        window = [*self.recent, loss][-self.recent.maxlen :]
-        mean = sum(window) / len(window)
-        if self._exploded(mean):
-            self._diverged(self.step + 1, f"the mean loss of the last {len(window)} steps", mean)
-        return norm
-
-    def _exploded(self, loss: float) -> bool:
-        """Far above the best running mean so far (TrainConfig.diverge_factor times it)."""
-        factor, best = self.config.diverge_factor, self.best_mean_loss
-        return factor is not None and best is not None and best > 0 and loss > factor * best
-
-    def _diverged(self, step: int, what: str, value: float) -> None:
-        saved = self.run.checkpoint("last") if self.run else None
-        detail = None
-        if math.isfinite(value) and self.best_mean_loss is not None:
-            detail = (
-                f"over {self.config.diverge_factor:g} x its best {self.best_mean_loss:.4g} "
-                "(TrainConfig.diverge_factor)"
-            )
-        raise TrainingDiverged(
-            step,
-            what,
-            value,
-            str(saved) if saved else None,
-            clipping=self.config.clip is not None,
-            detail=detail,
-        )
-
-    def _verify(self) -> None:
-        """Before `last` is written: the weights about to be saved must give a finite,
-        unexploded loss on the batch they were last trained on (so a checkpoint named as
-        good never holds diverged weights). Every rank takes part."""
-        if self._probe is None:
-            return
-        batch, state = self._probe
-        model = ckpt.unwrap(self.model)
-        was = model.training
-        model.eval()
-        try:
-            with torch.no_grad():
-                loss = float(model(batch, state=state).loss)
-        finally:
-            model.train(was)
-        bad = not math.isfinite(loss) or self._exploded(loss)
-        (bad_ranks,) = ddp.all_sum([float(bad)], self.dist)
-        if bad_ranks:
-            self._diverged(self.step, "the loss of the updated weights on their last batch", loss)
-
     def _record_step(self, loss: float, lr: float, items: float, seconds: float) -> None:
         self.step, self.batch_in_epoch = self.step + 1, self.batch_in_epoch + 1
         self.elapsed += seconds
@@ -373,12 +318,6 @@ class Trainer(Checkpointing):
         if self.config.stop_below is not None and value < self.config.stop_below:
             self.stop_reason = "solved"
         return improved
-
-    def _check_finite(self, metrics: dict[str, Any]) -> None:
-        """A NaN or infinite validation metric stops the run before anything is saved."""
-        for name, value in metrics.items():
-            if isinstance(value, float) and not math.isfinite(value):
-                self._diverged(self.step, f"the validation metric {name}", value)
 
     def _mean_val_loss(self, model: nn.Module) -> dict[str, float]:
         sums = loss_sum(
