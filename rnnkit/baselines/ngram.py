@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -32,25 +33,22 @@ from rnnkit.baselines.counts import (
     lookup,
     modified_kn_discounts,
 )
+from rnnkit.config import Config, require
 
-SMOOTHINGS = ("kn", "add_k")
+SMOOTHINGS = ("kn", "add_k")  # NGramConfig.smoothing
 
 
 @dataclass
-class NGramConfig:
+class NGramConfig(Config):
     """An n-gram model's hyper-parameters."""
 
     order: int = 2  # context length n: P(w_t | w_{t-n} .. w_{t-1}); 0 is the unigram
-    smoothing: str = "kn"  # "kn" (interpolated modified Kneser-Ney) or "add_k"
+    smoothing: Literal["kn", "add_k"] = "kn"  # interpolated modified Kneser-Ney, or add-k
     k: float = 1.0  # pseudo-count added to every token (add_k only)
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.order, int) or isinstance(self.order, bool) or self.order < 0:
-            raise ValueError(f"order must be an integer >= 0, got {self.order!r}")
-        if self.smoothing not in SMOOTHINGS:
-            raise ValueError(f"smoothing must be one of {SMOOTHINGS}, got {self.smoothing!r}")
-        if not (isinstance(self.k, (int, float)) and math.isfinite(self.k) and self.k > 0):
-            raise ValueError(f"k must be a finite number > 0, got {self.k!r}")
+    def validate(self) -> None:
+        require(self, "order", self.order >= 0, "an integer >= 0")
+        require(self, "k", math.isfinite(self.k) and self.k > 0, "a finite number > 0")
 
     @property
     def name(self) -> str:

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.config import Config, require
+
 DATA_EXTRA_HINT = "pip install 'rnnkit[data]'"
 
 LANGUAGE_LOCALES: dict[str, tuple[str, ...]] = {
@@ -57,26 +59,23 @@ _NOT_NAME = re.compile(r"[^A-Za-z' -]+")
 
 
 @dataclass
-class NamesConfig:
+class NamesConfig(Config):
     """Which languages, and how names are split (stratified by language)."""
 
-    split: tuple[float, float, float] = (0.8, 0.1, 0.1)  # train/val/test fractions
+    split: tuple[float, ...] = (0.8, 0.1, 0.1)  # train/val/test fractions
     seed: int = 0  # shuffles each language's names before splitting
     languages: tuple[str, ...] | None = None  # subset of LANGUAGE_LOCALES; None = all
 
-    def __post_init__(self) -> None:
-        s = tuple(float(x) for x in self.split)
-        if len(s) != 3 or min(s) < 0 or s[0] <= 0 or not math.isclose(sum(s), 1.0):
-            raise ValueError(f"split must be three fractions >= 0 summing to 1, got {self.split}")
-        self.split = s  # type: ignore[assignment]
-        if not isinstance(self.seed, int):
-            raise ValueError(f"seed must be an integer, got {self.seed!r}")
+    def validate(self) -> None:
+        s = self.split
+        ok = len(s) == 3 and min(s) >= 0 and s[0] > 0 and math.isclose(sum(s), 1.0)
+        require(self, "split", ok, "three fractions >= 0 summing to 1")
         if self.languages is not None:
-            self.languages = tuple(self.languages)
             unknown = sorted(set(self.languages) - set(LANGUAGE_LOCALES))
             if unknown or not self.languages:
                 raise ValueError(
-                    f"languages: unknown {unknown or 'empty'}; known: {', '.join(LANGUAGE_LOCALES)}"
+                    f"NamesConfig.languages: unknown {unknown or 'empty'}; "
+                    f"known: {', '.join(LANGUAGE_LOCALES)}"
                 )
 
 

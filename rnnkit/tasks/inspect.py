@@ -23,7 +23,7 @@ class InspectOptions(Config):
     """Which run, which input, which layer and unit."""
 
     run: str  # run directory
-    input: str | None = None  # the input (see the README per task; None: one chosen by --seed)
+    input: str | None = None  # the input (see each task's manual in docs/; None: chosen by --seed)
     layer: str = "l0"  # which layer/direction: l0, l1, l0_reverse, ...
     unit: int | None = None  # unit to colour by (None: the one whose state varies most)
     out: str | None = None  # HTML path (None: RUN/inspect.html)

@@ -32,7 +32,7 @@ from rnnkit.tasks.registry import register_group, register_task
 from rnnkit.training import TrainConfig
 from rnnkit.training.tbptt import TBPTTConfig
 
-SPLIT = (0.9, 0.1, 0.0)  # train / held-out fractions, as in the README's n-gram table
+SPLIT = (0.9, 0.1, 0.0)  # train / held-out fractions, as in docs/data.md's n-gram table
 
 register_group(
     "lm",
@@ -86,7 +86,7 @@ class LMTask(Task):
     required = ("text.corpus",)
     resumable = ("baselines",)
     held_out = ("val",)  # the corpus is split 90/10: the 10% is the held-out text
-    model_defaults = {"hidden_size": 256, "embed_size": 64}  # measured on Shakespeare (README)
+    model_defaults = {"hidden_size": 256, "embed_size": 64}  # measured on Shakespeare (docs/lm.md)
     train_defaults = {
         "steps": 5000,
         "minutes": 60.0,

@@ -103,7 +103,7 @@ class LongRangeTask(Task):
         "hidden_size": 64,
         "cell_options.forget_bias": 1.0,  # applies to the LSTM only
     }
-    train_defaults: ClassVar[dict[str, Any]] = {  # chosen by experiment (README, "Why LSTM?")
+    train_defaults: ClassVar[dict[str, Any]] = {  # chosen by experiment (docs/longrange.md)
         "steps": 20_000,
         "minutes": 10.0,
         "batch_size": 64,

@@ -75,8 +75,8 @@ class NamesTask(Task):
     Config = NamesTaskConfig
     Model = ConditionalConfig
     derived = ("vocab_size", "num_classes")
-    model_defaults = {"hidden_size": 256, "dropout": 0.1}  # README, "Names"
-    train_defaults = {  # about two minutes on one CPU thread (README, "Names")
+    model_defaults = {"hidden_size": 256, "dropout": 0.1}  # docs/names.md
+    train_defaults = {  # about two minutes on one CPU thread (docs/names.md)
         "steps": 2500,
         "minutes": 5.0,
         "batch_size": 64,
