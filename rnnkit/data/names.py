@@ -70,13 +70,20 @@ class NamesConfig(Config):
         s = self.split
         ok = len(s) == 3 and min(s) >= 0 and s[0] > 0 and math.isclose(sum(s), 1.0)
         require(self, "split", ok, "three fractions >= 0 summing to 1")
-        if self.languages is not None:
-            unknown = sorted(set(self.languages) - set(LANGUAGE_LOCALES))
-            if unknown or not self.languages:
-                raise ValueError(
-                    f"NamesConfig.languages: unknown {unknown or 'empty'}; "
-                    f"known: {', '.join(LANGUAGE_LOCALES)}"
-                )
+        check_languages(self, "languages")
+
+
+def check_languages(config: Config, name: str) -> None:
+    """``config.<name>`` is None or a non-empty subset of LANGUAGE_LOCALES."""
+    languages = getattr(config, name)
+    if languages is None:
+        return
+    unknown = sorted(set(languages) - set(LANGUAGE_LOCALES))
+    if unknown or not languages:
+        raise ValueError(
+            f"{type(config).__name__}.{name}: unknown {unknown or 'empty'}; "
+            f"known: {', '.join(LANGUAGE_LOCALES)}"
+        )
 
 
 @dataclass

@@ -14,7 +14,7 @@ import torch
 
 from rnnkit.baselines import NGramLM
 from rnnkit.config import Config, require
-from rnnkit.data.names import LANGUAGE_LOCALES, NamesConfig, load_names
+from rnnkit.data.names import NamesConfig, check_languages, load_names
 from rnnkit.models.conditional import ConditionalBatch
 
 PAD, BOS, EOS = "<pad>", "<s>", "</s>"  # ids 0, 1, 2
@@ -33,13 +33,7 @@ class NamesTaskConfig(Config):
     per_language: int | None = None  # keep at most N names per language and split
 
     def validate(self) -> None:
-        if self.languages is not None:
-            unknown = sorted(set(self.languages) - set(LANGUAGE_LOCALES))
-            if unknown or not self.languages:
-                raise ValueError(
-                    f"NamesTaskConfig.languages: unknown {unknown or 'empty'}; "
-                    f"known: {', '.join(LANGUAGE_LOCALES)}"
-                )
+        check_languages(self, "languages")
         n = self.per_language
         require(self, "per_language", n is None or n >= 1, "None or an integer >= 1")
 

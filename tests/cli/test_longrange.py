@@ -165,3 +165,55 @@ def test_bad_arguments_are_one_line_errors(args, message, capsys):
 def test_inspect_bad_input(adding_run, capsys):
     assert main(["inspect", str(adding_run), "--input", "0.1,0.2*"]) == 2
     assert "exactly two" in capsys.readouterr().err
+
+
+def test_stop_below_ends_a_run_once_solved(tmp_path, capsys):
+    argv = ["longrange", "adding", "--length", "5", "--hidden", "16", "--steps", "1000"]
+    argv += ["--eval-every", "20", "--stop-below", "0.05", "--test-size", "50", "--json"]
+    assert main([*argv, "--quiet", "--out", str(tmp_path / "run")]) == 0
+    r = last_json(capsys)
+    assert r["stopped"] == "solved" and r["steps"] < 1000 and r["val_loss"] < 0.05
+
+
+def test_defaults_are_the_documented_ones(tmp_path):
+    out = tmp_path / "run"
+    argv = ["longrange", "adding", "--length", "5", "--steps", "1", "--test-size", "5"]
+    assert main([*argv, "--quiet", "--out", str(out)]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["task"] == "adding" and config["model"]["hidden_size"] == 64
+    assert config["model"]["cell_options"]["forget_bias"] == 1.0  # the LSTM forget bias
+    assert config["train"]["lr"] == 0.01 and config["train"]["clip"] == 1.0
+    gru = tmp_path / "gru"
+    assert main([*argv, "--cell", "gru", "--quiet", "--out", str(gru)]) == 0
+    assert (
+        json.loads((gru / "config.json").read_text())["model"]["cell_options"]["forget_bias"]
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    "command", [["longrange", "adding"], ["longrange", "sweep"], ["names", "train"]]
+)
+def test_whole_sequence_tasks_offer_no_bptt_flags(command, capsys):
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    text = capsys.readouterr().out
+    assert "--bptt" not in text and "--stop-below" in text and "--hidden" in text
+
+
+def test_sweep_resumes_an_interrupted_run_and_writes_tensorboard(tmp_path, capsys):
+    pytest.importorskip("tensorboard")
+    args = ["longrange", "sweep", "--cells", "gru", "--lengths", "5", "--hidden", "8"]
+    args += ["--test-size", "20", "--out", str(tmp_path), "--quiet", "--eval-every", "5"]
+    # a run cut short: its directory holds a checkpoint but the sweep has no row yet
+    cut = ["longrange", "adding", "--cell", "gru", "--length", "5", "--hidden", "8"]
+    cut += ["--test-size", "20", "--eval-every", "5", "--steps", "5", "--quiet"]
+    assert main([*cut, "--out", str(tmp_path / "gru-T5")]) == 0
+    assert main([*args, "--steps", "10"]) == 2  # without --resume the run is not overwritten
+    assert "already holds a run" in capsys.readouterr().err
+    assert main([*args, "--steps", "10", "--resume", "--tensorboard", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["rows"]
+    assert row["steps"] == 10 and (tmp_path / "gru-T5" / "tensorboard").is_dir()
+    lines = (tmp_path / "gru-T5" / "metrics.jsonl").read_text().splitlines()
+    logged = [json.loads(line)["step"] for line in lines]
+    assert max(logged) == 10 and logged.count(1) == 1  # continued, not restarted

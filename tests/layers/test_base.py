@@ -121,3 +121,10 @@ def test_bad_input_gives_one_clear_line(case):
 def test_bad_constructor_arguments(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_dropout_on_one_layer_warns_as_torch_nn_does():
+    with pytest.warns(UserWarning, match="non-zero dropout expects num_layers greater than 1"):
+        rnnkit.LSTM(3, 4, dropout=0.2)
+    with pytest.warns(UserWarning, match="num_layers greater than 1"):
+        torch.nn.LSTM(3, 4, dropout=0.2)  # the oracle says the same
