@@ -247,7 +247,7 @@ def _parser(tp: Any) -> Any:
     kind, _ = _scalar(tp)
     item = {int: int, float: float}.get(kind, str)
     if not _is_list(tp):
-        return item
+        return _or_none(item) if _is_optional(tp) and item is not str else item
 
     def parse_list(text: str) -> tuple[Any, ...]:
         try:
@@ -257,6 +257,20 @@ def _parser(tp: Any) -> Any:
 
     parse_list.__name__ = "list"
     return parse_list
+
+
+def _is_optional(tp: Any) -> bool:
+    return _is_union(tp) and type(None) in get_args(tp)
+
+
+def _or_none(parse: Any) -> Any:
+    """A parser that also reads "none" (the field's None: off, or the default's meaning)."""
+
+    def parse_or_none(text: str) -> Any:
+        return None if text.lower() == "none" else parse(text)
+
+    parse_or_none.__name__ = parse.__name__  # argparse names the type in its errors
+    return parse_or_none
 
 
 def _metavar(name: str, tp: Any, choices: tuple[Any, ...] | None) -> str | None:
