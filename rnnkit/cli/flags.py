@@ -129,7 +129,13 @@ def _add(section: Any, group: Group, path: str, owner: str, f: Any, tp: Any) -> 
         return Flag(group, path, owner, f.name, metavar, dest)
     name = FLAG_NAMES.get(f.name, "--" + f.name.replace("_", "-"))
     common = dict(dest=dest, default=argparse.SUPPRESS)
-    if kind is bool and default is True:
+    if kind is bool and default is None:  # three states: --x, --no-x, or the default's own
+        off = "--no-" + f.name.replace("_", "-")
+        section.add_argument(name, action="store_const", const=True, help=_help(doc), **common)
+        section.add_argument(
+            off, action="store_const", const=False, help=f"turn {name} off", **common
+        )
+    elif kind is bool and default is True:
         name = "--no-" + f.name.replace("_", "-")
         section.add_argument(name, action="store_false", help=_help("turn off: " + doc), **common)
     elif kind is bool:

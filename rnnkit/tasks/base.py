@@ -80,6 +80,7 @@ class Task(ABC):
     def __init__(self, config: Any, *, cache_dir: str | Path | None = None) -> None:
         self.config = config
         self.cache_dir = cache_dir
+        self.model: nn.Module | None = None  # set by lifecycle.train: the trained model
 
     # -- building and training ------------------------------------------------------
 

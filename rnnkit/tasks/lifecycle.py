@@ -90,6 +90,7 @@ def train(task: Task, run: Run) -> dict[str, Any]:
         save_artefacts(rundir, task)
     summary = trainer.fit()
     trainer.restore_best()
+    task.model = model  # the trained model, best weights: for code that goes on using it
     metrics: dict[str, float] = {}
     for split in task.held_out:
         metrics.update(task.evaluate(model, split))

@@ -1,0 +1,58 @@
+"""Forecast figures: the history with each model's forecast (and intervals), and the
+error at each step ahead."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnnkit.analysis.plots import plt, save
+
+STYLE = {"naive": ":", "seasonal-naive": ":", "mean": ":", "drift": ":"}
+
+
+def plot_forecasts(
+    index: Any,
+    values: np.ndarray,
+    cut: int,
+    forecasts: dict[str, dict[str, np.ndarray]],
+    path: str | Path,
+    *,
+    title: str,
+    history: int | None = None,
+) -> Path:
+    """The series (its last ``history`` observed steps and the test) and each model's
+    forecast from ``cut``; shaded prediction intervals where a forecast has them."""
+    h = len(next(iter(forecasts.values()))["mean"])
+    start = max(0, cut - (history or 4 * h))
+    x = np.asarray(index)
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    ax.plot(x[start : cut + h], values[start : cut + h], color="black", lw=1.5, label="observed")
+    ax.axvline(x[cut - 1], color="grey", lw=0.8)
+    future = x[cut : cut + h]
+    for name, f in forecasts.items():
+        (line,) = ax.plot(
+            future[: len(f["mean"])], f["mean"], STYLE.get(name, "-"), lw=1.2, label=name
+        )
+        if "lower" in f:
+            ax.fill_between(future, f["lower"], f["upper"], color=line.get_color(), alpha=0.15)
+    ax.set_title(title)
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(alpha=0.3)
+    return save(fig, path)
+
+
+def plot_step_errors(errors: dict[str, Sequence[float]], path: str | Path, *, title: str) -> Path:
+    """Mean absolute error at each step ahead, one line per model."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, e in errors.items():
+        ax.plot(np.arange(1, len(e) + 1), e, STYLE.get(name, "-"), marker=".", label=name)
+    ax.set_xlabel("steps ahead")
+    ax.set_ylabel("mean absolute error")
+    ax.set_title(title)
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(alpha=0.3)
+    return save(fig, path)
