@@ -106,7 +106,8 @@ class RNNForecaster(nn.Module):
             return self._output(params, batch.y)
         if c.strategy == "seq2seq":
             _, state = self.rnn(batch.x)
-            prev = torch.zeros_like(batch.future[:, :, :1])  # (B, h, 1): u_o = 0 first
+            B, h = batch.future.shape[:2]
+            prev = batch.future.new_zeros(B, h, 1)  # (B, h, 1): the previous value, u_o = 0 first
             if batch.y is not None:
                 prev[:, 1:, 0] = batch.y[:, :-1]
             out, _ = self.decoder(torch.cat([prev, batch.future], -1), state)  # (B, h, H)
@@ -184,7 +185,7 @@ class RNNForecaster(nn.Module):
         steps = future.shape[1]
         if self.config.strategy == "seq2seq":
             _, state = self.rnn(x)
-            prev = torch.zeros_like(future[:, 0, :1])  # (B, 1)
+            prev = future.new_zeros(len(future), 1)  # (B, 1): u_o = 0
             step, layer = None, self.decoder
         else:
             out, state = self.rnn(x)

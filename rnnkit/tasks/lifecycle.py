@@ -308,6 +308,7 @@ def run_training(
         task = cls(configs["data"])
         run = make_run(configs, console, dist, cls.unit)
         if dist.main:
+            task.model_config(run.model)  # load the data first: the headline describes it
             with untracked():  # printing a setting is not using it (tests track reads)
                 console.say(task.headline(run.model, run.train))
         result = train(task, run)

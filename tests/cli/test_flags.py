@@ -21,6 +21,7 @@ from rnnkit.config import track_reads
 SHARED = {"TrainConfig", "RunOptions", "CellOptions"}
 TRAIN_PATHS = {("demo",), ("lm", "train"), ("lm", "demo"), ("longrange", "adding")}
 TRAIN_PATHS |= {("longrange", "copy"), ("longrange", "sweep"), ("names", "train")}
+TRAIN_PATHS |= {("forecast", "train"), ("forecast", "compare")}
 
 
 def scenarios(tmp, runs):
@@ -103,6 +104,63 @@ def scenarios(tmp, runs):
         ],
     )
     yield ("info",), ["info"]
+    series = runs["series"]
+    fc = ["forecast", "train", "--data", str(series), "--target", "y", "--horizon", "6"]
+    fc += ["--hidden", "4", "--steps", "2", "--lookback", "12"]
+    yield (
+        ("forecast", "train"),
+        [
+            *fc,
+            "--date-column",
+            "when",
+            "--covariates",
+            "x",
+            "--fill",
+            "interpolate",
+            "--season",
+            "12",
+            "--strategy",
+            "seq2seq",
+            "--distribution",
+            "gaussian",
+            "--samples",
+            "5",
+            "--coverage",
+            "0.9",
+            "--no-log",
+            "--no-calendar",
+            "--val-size",
+            "6",
+            "--train-horizon",
+            "6",
+            "--out",
+            str(tmp / "fc"),
+        ],
+    )
+    yield (
+        ("forecast", "predict"),
+        ["forecast", "predict", str(tmp / "fc"), "--horizon", "6", "--csv", str(tmp / "p.csv")],
+    )
+    yield ("forecast", "eval"), ["forecast", "eval", str(tmp / "fc")]
+    yield (
+        ("forecast", "compare"),
+        [
+            *["forecast", "compare", "--data", str(series), "--target", "y", "--horizon", "6"],
+            *["--hidden", "4", "--steps", "2", "--lookback", "12", "--folds", "2", "--stride", "3"],
+            *[
+                "--retrain",
+                "first",
+                "--seeds",
+                "1",
+                "--strategies",
+                "direct",
+                "--baselines",
+                "naive",
+            ],
+            *["--distribution", "gaussian", "--samples", "5", "--coverage", "0.9"],
+            *["--out", str(tmp / "cmp")],
+        ],
+    )
     pytest.importorskip("faker")
     names = ["names", "train", "--languages", "Italian,Russian", "--per-language", "20"]
     names += ["--hidden", "8", "--embed", "4", "--batch-size", "8", "--steps", "2"]
@@ -136,7 +194,10 @@ def runs(tmp_path_factory):
         )
         == 0
     )
-    return {"corpus": corpus, "lm": lm, "adding": adding}
+    series = tmp / "series.csv"
+    rows = [f"{2000 + i // 12}-{i % 12 + 1:02d}-01,{5 + (i % 12) / 3},{i % 5}" for i in range(60)]
+    series.write_text("when,y,x\n" + "\n".join(rows) + "\n")
+    return {"corpus": corpus, "lm": lm, "adding": adding, "series": series}
 
 
 def test_every_flag_reaches_a_field_that_is_read(runs, tmp_path, monkeypatch):
