@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.config import require
+from rnnkit.layers import CellType
 from rnnkit.models.output import Output
 from rnnkit.models.recurrent import RecurrentModelConfig
 
@@ -43,7 +44,8 @@ class ForecasterConfig(RecurrentModelConfig):
     """An RNN forecaster; the task fills in the sizes from its data."""
 
     strategy: Strategy = "recursive"  # how the h steps are made: recursive, direct or seq2seq
-    hidden_size: int = 32  # H: units per layer
+    cell: CellType = "gru"  # recurrent cell: rnn (Elman), lstm or gru
+    hidden_size: int = 16  # H: units per layer
     distribution: Literal["point", "gaussian"] = "point"  # point forecasts, or mean and std
     input_size: int = 1  # I: features of a past step (target, calendar, covariates)
     future_size: int = 0  # F: calendar features of a forecast step

@@ -48,7 +48,7 @@ def write_outputs(out: Path, result: dict[str, Any], folds: list[Fold], series: 
     write_json(out / "compare.json", result)
     write_text_atomic(out / "compare.md", markdown(result))
     last = folds[-1]
-    shown = {name: _mean_of_seeds(f) for name, f in last.forecasts.items()}
+    shown = {name: last.forecasts[name][0] for name in _shown(result)}
     title = f"{result['data']}: {result['horizon']} steps after {last.cut}"
     plot_forecasts(series.index, series.values, last.cut, shown, out / "forecast.png", title=title)
     steps = {
@@ -58,9 +58,12 @@ def write_outputs(out: Path, result: dict[str, Any], folds: list[Fold], series: 
     plot_step_errors(steps, out / "errors.png", title=f"{result['data']}: error by step ahead")
 
 
-def _mean_of_seeds(forecasts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """The first seed's forecast, with its intervals if it has them."""
-    return forecasts[0]
+def _shown(result: dict[str, Any], baselines: int = 3) -> list[str]:
+    """What the forecast plot draws: every RNN (its first seed), the best few baselines."""
+    models = result["models"]
+    rnns = [m for m in models if m.startswith("rnn-")]
+    others = sorted((m for m in models if m not in rnns), key=lambda m: models[m]["mae"])
+    return others[:baselines] + rnns
 
 
 def markdown(result: dict[str, Any]) -> str:

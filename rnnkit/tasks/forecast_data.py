@@ -32,16 +32,23 @@ class Prepared:
     z: np.ndarray  # (N,) scaled target
     covariates: np.ndarray  # (N, C) standardised on the training part
     calendar: bool  # calendar features as inputs
+    trend: bool = False  # the position in time (1.0 at the end of training) as an input
 
     @property
     def values(self) -> np.ndarray:
         return self.series.values
 
     def calendar_at(self, start: int, steps: int) -> np.ndarray:
-        """Calendar features of positions start .. start+steps-1 (past the end too): (s, F)."""
-        if not self.calendar:
-            return np.zeros((steps, 0))
-        return calendar_features(self.series.future_index(start, steps), self.series.freq)
+        """Known-ahead features of positions start .. start+steps-1 (past the end too): the
+        calendar's, and the position in time when ``trend``: (s, F)."""
+        parts = [np.zeros((steps, 0))]
+        if self.calendar:
+            parts.append(
+                calendar_features(self.series.future_index(start, steps), self.series.freq)
+            )
+        if self.trend:
+            parts.append((np.arange(start, start + steps) / self.fit_end)[:, None])
+        return np.concatenate(parts, 1)
 
     @property
     def future_size(self) -> int:
@@ -104,6 +111,7 @@ def prepare(
     val_size: int,
     log: bool | None,
     calendar: bool,
+    trend: bool = False,
 ) -> Prepared:
     """Scale and standardise on y[:cut - val_size] only; see the module docstring."""
     fit_end = cut - val_size
@@ -128,4 +136,5 @@ def prepare(
         scaler.transform(series.values),
         cov,
         calendar,
+        trend,
     )

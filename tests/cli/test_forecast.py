@@ -130,4 +130,15 @@ def test_bad_input_is_one_line(flags, message, capsys):
 def test_inspect_reads_the_window_before_the_test(run, tmp_path, capsys):
     page = tmp_path / "window.html"
     assert main(["inspect", str(run), "--out", str(page), "--json"]) == 0
-    assert set(last_json(capsys)["traces"]) == {"f", "i", "o", "g", "c", "h"}
+    assert set(last_json(capsys)["traces"]) == {"r", "z", "n", "h"}  # the default GRU
+
+
+def test_resume_continues_and_refuses_another_horizon(csv, tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["forecast", "train", "--data", str(csv), "--horizon", "6", *SMALL, "--quiet"]
+    assert main([*argv, "--out", str(out)]) == 0
+    assert main([*argv, "--out", str(out), "--resume", "--steps", "40"]) == 0
+    assert json.loads((out / "result.json").read_text())["steps"] == 40
+    bad = [a if a != "6" else "12" for a in argv]
+    assert main([*bad, "--out", str(out), "--resume", "--steps", "50"]) == 2
+    assert "cannot resume with a changed --horizon: the run has 6" in capsys.readouterr().err
