@@ -68,9 +68,11 @@ def _shown(result: dict[str, Any], baselines: int = 3) -> list[str]:
 
 def markdown(result: dict[str, Any]) -> str:
     """The comparison table: one row per model, best first by MAE."""
+    origins = result["origins"]
+    shown = ", ".join(map(str, origins)) if len(origins) <= 6 else f"{origins[0]} … {origins[-1]}"
     lines = [
-        f"{result['data']}, horizon {result['horizon']}, {result['folds']} origin(s) "
-        f"{result['origins']} (retrain {result['retrain']}); RNN: mean ± std over seeds",
+        f"{result['data']}, horizon {result['horizon']}, {result['folds']} origin(s) at "
+        f"{shown} (retrain {result['retrain']}); RNN: mean ± std over seeds",
         "",
         "| model | MAE | RMSE | MAPE % | sMAPE % | MASE |",
         "|---|---:|---:|---:|---:|---:|",
