@@ -22,8 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from rnnkit.config import Config, require
-
-FORECAST_EXTRA_HINT = "pip install 'rnnkit[forecast]'"
+from rnnkit.data.optional import optional_import
 
 
 @dataclass
@@ -202,14 +201,7 @@ class Markov(AR):
 
 
 def _statsmodels(module: str) -> Any:
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise ValueError(
-            f"the SARIMA and ETS baselines need statsmodels: {FORECAST_EXTRA_HINT}"
-        ) from None
+    return optional_import(module, "forecast", "the SARIMA and ETS baselines")
 
 
 class _Logged(Baseline):

@@ -35,8 +35,8 @@ from typing import Any, Literal
 import numpy as np
 
 from rnnkit.config import Config, require
+from rnnkit.data.optional import optional_import
 
-FORECAST_EXTRA_HINT = "pip install 'rnnkit[forecast]'"
 Fill = Literal["error", "interpolate", "ffill"]
 
 
@@ -138,14 +138,7 @@ DATASETS: dict[str, Dataset] = {
 
 
 def _import(module: str) -> Any:
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise ValueError(
-            f"this dataset needs {module.split('.')[0]}: {FORECAST_EXTRA_HINT}"
-        ) from None
+    return optional_import(module, "forecast", "the time-series datasets")
 
 
 def load_series(config: SeriesConfig) -> Series:
@@ -161,15 +154,21 @@ def load_series(config: SeriesConfig) -> Series:
         target = config.target or _only_value_column(frame, config)
         fill = config.fill or "error"
         season = config.season
-    columns = [target, *config.covariates]
+    return _series(frame, name, target, tuple(config.covariates), fill, season)
+
+
+def _series(
+    frame: Any, name: str, target: str, covariates: tuple[str, ...], fill: str, season: int
+) -> Series:
+    """A checked, filled Series from a frame's target and covariate columns."""
+    columns = [target, *covariates]
     for column in columns:
         if column not in frame.columns:
             raise ValueError(
                 f"{name} has no column {column!r} (SeriesConfig.target/covariates); "
                 f"columns: {', '.join(map(str, frame.columns))}"
             )
-    frame = _numeric(frame[columns], name)
-    frame, filled = _fill(frame, fill, name)
+    frame, filled = _fill(_numeric(frame[columns], name), fill, name)
     index, freq = _regular_index(frame.index, name)
     return Series(
         name=name,
@@ -177,8 +176,8 @@ def load_series(config: SeriesConfig) -> Series:
         index=index,
         season=season or _season_of(freq),
         freq=freq,
-        covariates=frame[list(config.covariates)].to_numpy(dtype=np.float64),
-        covariate_names=tuple(config.covariates),
+        covariates=frame[list(covariates)].to_numpy(dtype=np.float64),
+        covariate_names=covariates,
         filled=filled,
     )
 
@@ -376,19 +375,4 @@ def series_from(
             raise ValueError(f"a series is one-dimensional (N,), got shape {values.shape}")
         frame = pd.DataFrame({target or "y": values})
     target = target or _only_value_column(frame, SeriesConfig(data=name, covariates=covariates))
-    columns = [target, *covariates]
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} has no column {missing[0]!r}; columns: {list(frame.columns)}")
-    frame, filled = _fill(_numeric(frame[columns], name), fill, name)
-    index, freq = _regular_index(frame.index, name)
-    return Series(
-        name=name,
-        values=frame[target].to_numpy(dtype=np.float64),
-        index=index,
-        season=season or _season_of(freq),
-        freq=freq,
-        covariates=frame[list(covariates)].to_numpy(dtype=np.float64),
-        covariate_names=tuple(covariates),
-        filled=filled,
-    )
+    return _series(frame, name, target, tuple(covariates), fill, season)

@@ -11,7 +11,7 @@ comparison table are in rnnkit.tasks.forecast_commands.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -32,6 +32,7 @@ from rnnkit.tasks.base import Task
 from rnnkit.tasks.forecast_data import Prepared, prepare
 from rnnkit.tasks.registry import register_group, register_task
 from rnnkit.training import TrainConfig
+from rnnkit.training.batches import ShuffledBatches
 
 register_group(
     "forecast",
@@ -70,23 +71,15 @@ class ForecastConfig(Config):
         return self.lookback or max(series.season, 12)
 
 
-class WindowBatches:
-    """Epoch -> shuffled global batches of the training windows (made once)."""
+def window_batches(windows: ForecastBatch, batch_size: int, seed: int) -> ShuffledBatches:
+    """Epoch -> shuffled global batches of the training windows (made once); a series
+    shorter than one batch gives one batch of all its windows."""
+    size = min(batch_size, len(windows))
 
-    def __init__(self, windows: ForecastBatch, batch_size: int, seed: int) -> None:
-        self.windows, self.seed = windows, seed
-        self.batch_size = min(batch_size, len(windows))  # short series: one batch of all
+    def make(idx: list[int]) -> ForecastBatch:
+        return ForecastBatch(windows.x[idx], windows.future[idx], windows.y[idx])
 
-    def __call__(self, epoch: int) -> Iterator[ForecastBatch]:
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-        order = torch.randperm(len(self.windows), generator=g)
-        w = self.windows
-        for start in range(0, len(order) - self.batch_size + 1, self.batch_size):
-            i = order[start : start + self.batch_size]
-            yield ForecastBatch(w.x[i], w.future[i], w.y[i])
-
-    def __len__(self) -> int:
-        return len(self.windows) // self.batch_size
+    return ShuffledBatches(len(windows), size, seed, make)
 
 
 @register_task
@@ -170,11 +163,10 @@ class ForecastTask(Task):
     def build_model(self, config: ForecasterConfig) -> nn.Module:
         return RNNForecaster(config)
 
-    def batches(self, train: TrainConfig, model: ForecasterConfig) -> WindowBatches:
+    def batches(self, train: TrainConfig, model: ForecasterConfig) -> ShuffledBatches:
         lasts = self.data.training_lasts(self.train_horizon)
-        return WindowBatches(
-            self.data.windows(lasts, self.train_horizon), train.batch_size, train.seed
-        )
+        windows = self.data.windows(lasts, self.train_horizon)
+        return window_batches(windows, train.batch_size, train.seed)
 
     @torch.no_grad()
     def evaluate(self, model: nn.Module, split: str) -> dict[str, float]:

@@ -10,7 +10,7 @@ the name) next to per-language Kneser-Ney n-gram models on the same split, and
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -34,6 +34,7 @@ from rnnkit.tasks.names_data import (
 from rnnkit.tasks.names_generate import generate
 from rnnkit.tasks.registry import Command, Group, register_command, register_group, register_task
 from rnnkit.training import TrainConfig
+from rnnkit.training.batches import ShuffledBatches
 
 register_group(
     "names",
@@ -43,22 +44,11 @@ register_group(
 )
 
 
-class NameBatches:
+def name_batches(encoder: Encoder, pairs: list, batch_size: int, seed: int) -> ShuffledBatches:
     """Epoch -> shuffled global batches of training names: a function of (seed, epoch)."""
-
-    def __init__(self, encoder: Encoder, pairs: list, batch_size: int, seed: int) -> None:
-        self.encoder, self.pairs, self.batch_size, self.seed = encoder, pairs, batch_size, seed
-
-    def __call__(self, epoch: int) -> Iterator[ConditionalBatch]:
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-        order = torch.randperm(len(self.pairs), generator=g).tolist()
-        for start in range(0, len(order) - self.batch_size + 1, self.batch_size):
-            yield self.encoder.batch(
-                [self.pairs[i] for i in order[start : start + self.batch_size]]
-            )
-
-    def __len__(self) -> int:
-        return len(self.pairs) // self.batch_size
+    return ShuffledBatches(
+        len(pairs), batch_size, seed, lambda idx: encoder.batch([pairs[i] for i in idx])
+    )
 
 
 @register_task
@@ -115,8 +105,8 @@ class NamesTask(Task):
     def build_model(self, config: ConditionalConfig) -> nn.Module:
         return ConditionalLM(config)
 
-    def batches(self, train: TrainConfig, model: ConditionalConfig) -> NameBatches:
-        return NameBatches(self.encoder, self.splits["train"], train.batch_size, train.seed)
+    def batches(self, train: TrainConfig, model: ConditionalConfig) -> ShuffledBatches:
+        return name_batches(self.encoder, self.splits["train"], train.batch_size, train.seed)
 
     @torch.no_grad()
     def evaluate(self, model: nn.Module, split: str) -> dict[str, float]:

@@ -31,3 +31,23 @@ def count_items(batch: Any) -> int:
         return len(batch)
     found = tree.tensors(batch)
     return int(found[0].shape[0]) if found else 1
+
+
+class ShuffledBatches:
+    """Epoch -> full batches of ``n`` items in a shuffled order, a function of (seed, epoch).
+
+    ``make(indices)`` builds one global batch from item indices (names, windows, ...);
+    the last partial batch of an epoch is dropped. ``len()`` is batches per epoch.
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int, make: Callable[[list[int]], Any]):
+        self.n, self.batch_size, self.seed, self.make = n, batch_size, seed, make
+
+    def __call__(self, epoch: int) -> Iterator[Any]:
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+        order = torch.randperm(self.n, generator=g).tolist()
+        for start in range(0, self.n - self.batch_size + 1, self.batch_size):
+            yield self.make(order[start : start + self.batch_size])
+
+    def __len__(self) -> int:
+        return self.n // self.batch_size

@@ -6,7 +6,7 @@ import torch
 from rnnkit.generation.sampling import SamplingConfig
 from rnnkit.models.conditional import ConditionalConfig, ConditionalLM
 from rnnkit.tasks import names_data as names
-from rnnkit.tasks.names import NameBatches
+from rnnkit.tasks.names import name_batches
 from rnnkit.tasks.names_generate import generate
 from rnnkit.training import distributed as ddp
 from rnnkit.training.distributed import DistInfo
@@ -48,7 +48,7 @@ def test_unknown_language_and_characters_are_errors():
 
 def test_train_batches_are_deterministic_per_epoch_and_shard():
     pairs = PAIRS * 4
-    whole = NameBatches(encoder(), pairs, 4, seed=1)
+    whole = name_batches(encoder(), pairs, 4, seed=1)
     first, again = list(whole(0)), list(whole(0))
     assert len(first) == 4
     assert all(torch.equal(a.x, b.x) for a, b in zip(first, again, strict=True))
