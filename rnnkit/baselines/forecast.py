@@ -204,8 +204,11 @@ def _statsmodels(module: str) -> Any:
     return optional_import(module, "forecast", "the SARIMA and ETS baselines")
 
 
-class _Logged(Baseline):
-    """A statsmodels model fitted on log(y) when the series is positive and config.log."""
+class SARIMA(Baseline):
+    """statsmodels SARIMAX(p,d,q)(P,D,Q)_m, by default the airline model (0,1,1)(0,1,1)_m,
+    on log(y) when the series is positive and ``config.log``."""
+
+    name = "sarima"
 
     def use_log(self, y: np.ndarray) -> bool:
         return self.config.log and bool(np.all(y > 0))
@@ -215,12 +218,6 @@ class _Logged(Baseline):
 
     def from_model(self, z: np.ndarray, logged: bool) -> np.ndarray:
         return np.exp(z) if logged else np.asarray(z, dtype=float)
-
-
-class SARIMA(_Logged):
-    """statsmodels SARIMAX(p,d,q)(P,D,Q)_m, by default the airline model (0,1,1)(0,1,1)_m."""
-
-    name = "sarima"
 
     def fit(self, train: np.ndarray) -> Any:
         sm = _statsmodels("statsmodels.tsa.statespace.sarimax")

@@ -90,7 +90,6 @@ class Dataset:
     target: str
     season: int
     fill: Fill = "error"
-    about: str = ""
 
 
 def _pmdarima(name: str, column: str, start: str | None, freq: str | None) -> Any:
