@@ -4,8 +4,9 @@ Every field of a command's configs becomes a flag (nested configs inline their o
 fields): its name from the field (``FLAG_NAMES`` renames a few), its type, choices and
 default from the annotation and the command's defaults, its help from the field's
 comment. A field without a default is a positional argument (or, with
-``metadata={"required": True}``, a required flag). Booleans are switches: ``--x`` for a
-default of False, ``--no-x`` for a default of True.
+``metadata={"required": True}``, a required flag); a field with a default and
+``metadata={"positional": True}`` is a positional that may be left out. Booleans are
+switches: ``--x`` for a default of False, ``--no-x`` for a default of True.
 
 The same table maps ``Class.field`` back to its flag, so a config's error
 ("TrainConfig.lr must be a positive number") reaches the user as
@@ -120,12 +121,14 @@ def _add(section: Any, group: Group, path: str, owner: str, f: Any, tp: Any) -> 
     dest = f"{group.key}.{path}"
     doc = field_docs(_declaring(group.config, path)).get(f.name, f.name.replace("_", " "))
     default = group.defaults.get(path, _field_default(group.config, path))
-    positional = default is dataclasses.MISSING and not f.metadata.get("required")
+    optional = bool(f.metadata.get("positional"))  # a positional that may be left out
+    positional = optional or (default is dataclasses.MISSING and not f.metadata.get("required"))
     required = path in group.required or bool(f.metadata.get("required"))
     kind, choices = _scalar(tp)
     if positional:
         metavar = f.name.upper()
-        section.add_argument(dest, metavar=metavar, type=_parser(tp), help=_help(doc))
+        extra = dict(nargs="?", default=argparse.SUPPRESS) if optional else {}
+        section.add_argument(dest, metavar=metavar, type=_parser(tp), help=_help(doc), **extra)
         return Flag(group, path, owner, f.name, metavar, dest)
     name = FLAG_NAMES.get(f.name, "--" + f.name.replace("_", "-"))
     common = dict(dest=dest, default=argparse.SUPPRESS)

@@ -23,7 +23,7 @@ command line builds its ``train`` command (flags included) from these declaratio
 Methods are called in this order by ``lifecycle.train``: ``model_config`` (loads the
 data it needs), ``fingerprint``, ``build_model``, ``batches``, ``evaluate("val")``
 during training, then ``evaluate`` of every split in ``held_out``, ``baselines`` and
-``report`` once at the end; ``artefacts`` are saved with the run and given back to
+``report`` once at the end, then ``figures``; ``artefacts`` are saved with the run and given back to
 ``restore`` by ``lifecycle.load``.
 """
 
@@ -113,6 +113,10 @@ class Task(ABC):
     ) -> dict[str, Any]:
         """The task's part of result.json, from the trainer's summary, the final metrics
         (every split of ``held_out``) and the baselines."""
+
+    def figures(self, result: dict[str, Any], root: Path) -> list[Path]:
+        """Pictures of a finished run (PNG, HTML) written into its directory ``root``."""
+        return []
 
     # -- runs -----------------------------------------------------------------------
 

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
-from rnnkit.config import Config, first_difference, untracked
+from rnnkit.config import Config, first_difference, require, untracked
 from rnnkit.tasks.base import Console, Task, noun
 from rnnkit.tasks.registry import Command, Group, task_class
 from rnnkit.training import RunDir, TrainConfig, Trainer
@@ -42,6 +43,10 @@ class RunOptions(Config):
     out: str | None = None  # run directory for checkpoints, metrics and results
     resume: bool = False  # continue the run in --out from its last checkpoint
     tensorboard: bool = False  # also write TensorBoard event files to the run directory
+    seeds: int = 1  # train N runs (--seed, --seed + 1, ...; OUT/seed-S each): mean and std
+
+    def validate(self) -> None:
+        require(self, "seeds", self.seeds >= 1, "an integer >= 1")
 
 
 @dataclass
@@ -101,6 +106,9 @@ def train(task: Task, run: Run) -> dict[str, Any]:
     }
     if rundir is not None and dist.main:
         save_artefacts(rundir, task)  # again: some are made by the final evaluation
+        figures = task.figures(result, rundir.root)
+        if figures:
+            result["figures"] = [p.name for p in figures]
         write_json(rundir.root / "result.json", result)
     return result
 
@@ -303,16 +311,48 @@ def train_command(cls: type[Task]) -> Command:
 def run_training(
     cls: type[Task], console: Console, *, seed: int = 0, **configs: Any
 ) -> dict[str, Any] | None:
-    """The body of every train command; the result on rank 0, None on the others."""
+    """The body of every train command; the result on rank 0, None on the others.
+
+    With ``--seeds N`` the task is trained N times on the same data (seeds --seed ...
+    --seed + N - 1, each run in OUT/seed-S); the result holds the mean and standard
+    deviation of every number (``KEY`` and ``KEY_std``) and each run's result.
+    """
+    options: RunOptions = configs["run"]
     with ddp.session() as dist:
         task = cls(configs["data"])
-        run = make_run(configs, console, dist, cls.unit)
-        if dist.main:
-            task.model_config(run.model)  # load the data first: the headline describes it
-            with untracked():  # printing a setting is not using it (tests track reads)
-                console.say(task.headline(run.model, run.train))
-        result = train(task, run)
-    return result if dist.main else None
+        results = []
+        for k in range(options.seeds):
+            run = make_run(configs, console, dist, cls.unit)
+            if options.seeds > 1:
+                run.train = run.train.replace(seed=run.train.seed + k)
+                run.out = Path(options.out) / f"seed-{run.train.seed}" if options.out else None
+            if dist.main:
+                task.model_config(run.model)  # load the data first: the headline describes it
+                with untracked():  # printing a setting is not using it (tests track reads)
+                    console.say(task.headline(run.model, run.train))
+            results.append(train(task, run))
+    if not dist.main:
+        return None
+    if options.seeds == 1:
+        return results[0]
+    summary = aggregate(results)
+    if options.out:
+        write_json(Path(options.out) / "seeds.json", summary)
+    return summary
+
+
+def aggregate(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Runs of one task over seeds: every top-level number as its mean (KEY) and standard
+    deviation (KEY_std); other keys (baselines, ...) from the first run; ``runs``: all."""
+    out = dict(results[0])
+    for key in results[0]:
+        values = [r.get(key) for r in results]
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            out[key] = float(np.mean(values))
+            out[f"{key}_std"] = float(np.std(values))
+    out["seeds"] = len(results)
+    out["runs"] = results
+    return out
 
 
 def make_run(configs: dict[str, Any], console: Console, dist: DistInfo, unit: str) -> Run:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -37,15 +37,28 @@ class ShuffledBatches:
     """Epoch -> full batches of ``n`` items in a shuffled order, a function of (seed, epoch).
 
     ``make(indices)`` builds one global batch from item indices (names, windows, ...);
-    the last partial batch of an epoch is dropped. ``len()`` is batches per epoch.
+    the last partial batch of an epoch is dropped. ``len()`` is batches per epoch. With
+    ``weights`` (one per item), an epoch draws ``n`` items with replacement, each in
+    proportion to its weight (balanced sampling of imbalanced classes).
     """
 
-    def __init__(self, n: int, batch_size: int, seed: int, make: Callable[[list[int]], Any]):
+    def __init__(
+        self,
+        n: int,
+        batch_size: int,
+        seed: int,
+        make: Callable[[list[int]], Any],
+        weights: Sequence[float] | None = None,
+    ):
         self.n, self.batch_size, self.seed, self.make = n, batch_size, seed, make
+        self.weights = None if weights is None else torch.tensor(weights, dtype=torch.float64)
 
     def __call__(self, epoch: int) -> Iterator[Any]:
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-        order = torch.randperm(self.n, generator=g).tolist()
+        if self.weights is None:
+            order = torch.randperm(self.n, generator=g).tolist()
+        else:
+            order = torch.multinomial(self.weights, self.n, True, generator=g).tolist()
         for start in range(0, self.n - self.batch_size + 1, self.batch_size):
             yield self.make(order[start : start + self.batch_size])
 

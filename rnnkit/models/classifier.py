@@ -1,0 +1,121 @@
+"""The sequence classifier (many-to-one): read a whole sequence, emit one label.
+
+input (an embedding for token ids, a linear map for real features) -> a stacked,
+optionally bidirectional rnnkit layer reading each sequence to its own length -> a
+pooling of the steps (``last``, ``mean``, ``max`` or ``attention``) -> a linear
+classifier. Padding never changes a prediction: the layer stops at each length, the
+reverse direction starts there, and every pooling ignores the steps past it.
+
+``model.classify(batch)`` gives the logits and, for attention pooling, the weights of
+each step (B, T) for inspection; ``forward`` follows the model contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from rnnkit.config import require
+from rnnkit.models.output import Output
+from rnnkit.models.recurrent import RecurrentModelConfig, check_token_ids, padding_mask
+from rnnkit.models.sequence import SeqBatch, last_step
+
+Pool = Literal["last", "mean", "max", "attention"]
+
+
+@dataclass(kw_only=True)
+class ClassifierConfig(RecurrentModelConfig):
+    """Input, recurrent encoder, pooling and classifier; JSON-serialisable."""
+
+    vocab_size: int = 0  # V > 0: inputs are token ids in [0, V) (set from the data)
+    input_size: int = 1  # F: features per step of real-valued inputs (set from the data)
+    num_classes: int = 2  # C (set from the data)
+    embed_size: int = 64  # E: token embedding, or the linear map of features (0: none)
+    bidirectional: bool = False  # read each sequence both ways
+    pool: Pool = "last"  # how the steps become one vector: last, mean, max or attention
+    dropout: float = 0.0  # on the inputs, between layers and before the classifier
+    class_weights: tuple[float, ...] | None = None  # loss weight of each class (set by --balance)
+
+    dropout_between_layers_only: ClassVar[bool] = False
+
+    def validate(self) -> None:
+        super().validate()
+        for name in ("input_size", "num_classes"):
+            require(self, name, getattr(self, name) >= 1, "an integer >= 1")
+        require(self, "vocab_size", self.vocab_size >= 0, "an integer >= 0")
+        require(self, "embed_size", self.embed_size >= 0, "an integer >= 0")
+        require(self, "num_classes", self.num_classes >= 2, "an integer >= 2")
+        w = self.class_weights
+        ok = w is None or (len(w) == self.num_classes and min(w) >= 0 and max(w) > 0)
+        require(self, "class_weights", ok, "None or num_classes weights >= 0")
+        if self.vocab_size:
+            require(self, "embed_size", self.embed_size >= 1, "an integer >= 1 for token inputs")
+
+    @property
+    def features(self) -> int:
+        """The recurrent layer's input size."""
+        return self.embed_size or (self.vocab_size or self.input_size)
+
+
+class Classifier(nn.Module):
+    """Sequence in, class logits (B, C) out; ``batch.lengths`` marks padding."""
+
+    def __init__(self, config: ClassifierConfig) -> None:
+        super().__init__()
+        self.config = c = config
+        if c.vocab_size:
+            self.embed: nn.Module = nn.Embedding(c.vocab_size, c.embed_size)
+        else:
+            self.embed = nn.Linear(c.input_size, c.embed_size) if c.embed_size else nn.Identity()
+        self.drop = nn.Dropout(c.dropout)
+        self.rnn = c.layer(c.features, bidirectional=c.bidirectional)
+        width = (2 if c.bidirectional else 1) * c.hidden_size
+        if c.pool == "attention":
+            self.score = nn.Sequential(nn.Linear(width, width), nn.Tanh(), nn.Linear(width, 1))
+        self.head = nn.Linear(width, c.num_classes)
+        weights = torch.tensor(c.class_weights) if c.class_weights is not None else None
+        self.register_buffer("class_weights", weights, persistent=False)
+
+    def features(self, x: Tensor) -> Tensor:
+        """Token ids (B, T) or features (B, T, F) -> the recurrent layer's input (B, T, E)."""
+        c = self.config
+        if c.vocab_size:
+            return self.embed(check_token_ids(x, c.vocab_size).long())
+        if x.dim() != 3 or x.shape[-1] != c.input_size:
+            raise ValueError(
+                f"inputs must be (batch, steps, {c.input_size} features), got {tuple(x.shape)}"
+            )
+        return self.embed(x.to(self.head.weight.dtype))
+
+    def classify(self, batch: SeqBatch) -> tuple[Tensor, Tensor | None]:
+        """(logits (B, C), attention weights (B, T) or None)."""
+        out, _ = self.rnn(self.drop(self.features(batch.x)), lengths=batch.lengths)  # (B, T, D*H)
+        pooled, weights = self.pool(self.drop(out), batch.lengths)  # (B, D*H)
+        return self.head(self.drop(pooled)), weights
+
+    def pool(self, out: Tensor, lengths: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        """(B, T, D*H) -> (B, D*H) over each sequence's valid steps."""
+        kind = self.config.pool
+        if kind == "last":
+            return last_step(out, lengths, self.config), None  # type: ignore[arg-type]
+        mask = padding_mask(out.shape, lengths, out.device).bool()  # (B, T)
+        if kind == "mean":
+            m = mask.unsqueeze(-1).to(out.dtype)
+            return (out * m).sum(1) / m.sum(1), None
+        if kind == "max":
+            return out.masked_fill(~mask.unsqueeze(-1), float("-inf")).max(1).values, None
+        scores = self.score(out).squeeze(-1).masked_fill(~mask, float("-inf"))  # (B, T)
+        weights = torch.softmax(scores, dim=1)
+        return torch.einsum("bt,bth->bh", weights, out), weights
+
+    def forward(self, batch: SeqBatch, state: Any = None) -> Output:
+        logits, _ = self.classify(batch)  # (B, C)
+        loss = None
+        if batch.y is not None:
+            w = None if self.class_weights is None else self.class_weights.to(logits.dtype)
+            loss = F.cross_entropy(logits, batch.y.long(), weight=w)
+        return Output(loss, logits, None)
