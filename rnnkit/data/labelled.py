@@ -103,8 +103,9 @@ def stratified_split(
             or (val_fraction > 0 and n_val < 1)
             or (data.test is None and n_test < 1)
         ):
+            what = "training " if data.test is not None else ""
             raise ValueError(
-                f"{data.name}: class {c!r} has {len(members)} training example(s): too few for "
+                f"{data.name}: class {c!r} has {len(members)} {what}example(s): too few for "
                 "a train, validation and test split (each class needs at least 3)"
             )
         splits["test"] += members[:n_test].tolist()

@@ -12,6 +12,7 @@ import argparse
 import json
 from collections import defaultdict
 
+import numpy as np
 import pytest
 
 from rnnkit.cli.flags import add_flags
@@ -21,7 +22,7 @@ from rnnkit.config import track_reads
 SHARED = {"TrainConfig", "RunOptions", "CellOptions"}
 TRAIN_PATHS = {("demo",), ("lm", "train"), ("lm", "demo"), ("longrange", "adding")}
 TRAIN_PATHS |= {("longrange", "copy"), ("longrange", "sweep"), ("names", "train")}
-TRAIN_PATHS |= {("forecast", "train"), ("forecast", "compare")}
+TRAIN_PATHS |= {("forecast", "train"), ("forecast", "compare"), ("classify", "train")}
 
 
 def scenarios(tmp, runs):
@@ -161,6 +162,28 @@ def scenarios(tmp, runs):
             *["--out", str(tmp / "cmp")],
         ],
     )
+    cls = ["classify", "train", "--hidden", "4", "--embed", "4", "--batch-size", "4"]
+    cls += ["--steps", "2", "--test-fraction", "0.25", "--val-fraction", "0.2"]
+    text = ["--data", str(runs["reviews"]), "--text-column", "review", "--label-column", "y"]
+    yield (
+        ("classify", "train"),
+        [
+            *cls,
+            *text,
+            *["--level", "char", "--max-vocab", "30", "--min-count", "1", "--no-lowercase"],
+            *["--max-length", "20", "--split-seed", "1", "--balance", "sampling"],
+            *["--pool", "mean", "--no-bidirectional", "--out", str(tmp / "cls")],
+        ],
+    )
+    yield (
+        ("classify", "train"),
+        [*cls, "--data", str(runs["signals"]), "--noise", "0.1", "--no-baselines", "--seeds", "2"],
+    )
+    yield ("classify", "predict"), ["classify", "predict", str(tmp / "cls"), "fine", "--top", "1"]
+    texts = tmp / "texts.txt"
+    texts.write_text("fine\nbad\n")
+    yield ("classify", "predict"), ["classify", "predict", str(tmp / "cls"), "--file", str(texts)]
+    yield ("classify", "eval"), ["classify", "eval", str(tmp / "cls")]
     pytest.importorskip("faker")
     names = ["names", "train", "--languages", "Italian,Russian", "--per-language", "20"]
     names += ["--hidden", "8", "--embed", "4", "--batch-size", "8", "--steps", "2"]
@@ -197,7 +220,22 @@ def runs(tmp_path_factory):
     series = tmp / "series.csv"
     rows = [f"{2000 + i // 12}-{i % 12 + 1:02d}-01,{5 + (i % 12) / 3},{i % 5}" for i in range(60)]
     series.write_text("when,y,x\n" + "\n".join(rows) + "\n")
-    return {"corpus": corpus, "lm": lm, "adding": adding, "series": series}
+    reviews = tmp / "reviews.csv"
+    rows = [
+        f"{'fine day' if i % 2 else 'bad day'} {i},{'+' if i % 2 else '-'},{i}" for i in range(24)
+    ]
+    reviews.write_text("review,y,id\n" + "\n".join(rows) + "\n")
+    signals = tmp / "signals.npz"
+    x = np.random.default_rng(0).normal(size=(20, 5, 2)).astype(np.float32)
+    np.savez(signals, x=x, y=np.arange(20) % 2)
+    return {
+        "corpus": corpus,
+        "lm": lm,
+        "adding": adding,
+        "series": series,
+        "reviews": reviews,
+        "signals": signals,
+    }
 
 
 def test_every_flag_reaches_a_field_that_is_read(runs, tmp_path, monkeypatch):
