@@ -76,7 +76,8 @@ def score(splits: Splits, predict: Predict, setting: Any = None) -> dict[str, An
     y, index, classes = splits.y, splits.index, splits.data.classes
     result: dict[str, Any] = {}
     if index["val"]:
-        result["val_accuracy"] = float(np.mean(predict(index["val"]) == y[index["val"]]))
+        val = metrics(y[index["val"]], predict(index["val"]), classes)
+        result.update(val_accuracy=val["accuracy"], val_macro_f1=val["macro_f1"])
     test = metrics(y[index["test"]], predict(index["test"]), classes)
     result.update(test_accuracy=test["accuracy"], test_macro_f1=test["macro_f1"], test=test)
     if setting is not None:

@@ -79,6 +79,8 @@ class FlagSet:
             for name, dest in group.shared.items():
                 given[name] = getattr(args, dest)
             defaults = dict(group.defaults)
+            if group.preset is not None:
+                defaults.update(group.preset(built))
             values = group.merge(defaults, given) if group.merge else {**defaults, **given}
             config = construct(group.config, values)
             check = getattr(config, "check_given", None)

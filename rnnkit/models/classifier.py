@@ -6,6 +6,10 @@ pooling of the steps (``last``, ``mean``, ``max`` or ``attention``) -> a linear
 classifier. Padding never changes a prediction: the layer stops at each length, the
 reverse direction starts there, and every pooling ignores the steps past it.
 
+A classifier started from a pretrained language model (rnnkit.tasks.classify) may keep
+its input and recurrent layers fixed for the first ``freeze_steps`` training batches, so
+that the new pooling and classifier settle before the pretrained weights move.
+
 ``model.classify(batch)`` gives the logits and, for attention pooling, the weights of
 each step (B, T) for inspection; ``forward`` follows the model contract.
 """
@@ -39,6 +43,7 @@ class ClassifierConfig(RecurrentModelConfig):
     pool: Pool = "last"  # how the steps become one vector: last, mean, max or attention
     dropout: float = 0.0  # on the inputs, between layers and before the classifier
     class_weights: tuple[float, ...] | None = None  # loss weight of each class (set by --balance)
+    freeze_steps: int = 0  # training steps before the input and recurrent layers train too
 
     dropout_between_layers_only: ClassVar[bool] = False
 
@@ -48,6 +53,7 @@ class ClassifierConfig(RecurrentModelConfig):
             require(self, name, getattr(self, name) >= 1, "an integer >= 1")
         require(self, "vocab_size", self.vocab_size >= 0, "an integer >= 0")
         require(self, "embed_size", self.embed_size >= 0, "an integer >= 0")
+        require(self, "freeze_steps", self.freeze_steps >= 0, "an integer >= 0")
         require(self, "num_classes", self.num_classes >= 2, "an integer >= 2")
         w = self.class_weights
         ok = w is None or (len(w) == self.num_classes and min(w) >= 0 and max(w) > 0)
@@ -79,6 +85,7 @@ class Classifier(nn.Module):
         self.head = nn.Linear(width, c.num_classes)
         weights = torch.tensor(c.class_weights) if c.class_weights is not None else None
         self.register_buffer("class_weights", weights, persistent=False)
+        self.register_buffer("steps_seen", torch.zeros((), dtype=torch.long))  # training batches
 
     def features(self, x: Tensor) -> Tensor:
         """Token ids (B, T) or features (B, T, F) -> the recurrent layer's input (B, T, E)."""
@@ -93,7 +100,13 @@ class Classifier(nn.Module):
 
     def classify(self, batch: SeqBatch) -> tuple[Tensor, Tensor | None]:
         """(logits (B, C), attention weights (B, T) or None)."""
-        out, _ = self.rnn(self.drop(self.features(batch.x)), lengths=batch.lengths)  # (B, T, D*H)
+        frozen = False
+        if self.training:  # gradual unfreezing: the pooling and head train first
+            frozen = int(self.steps_seen) < self.config.freeze_steps
+            self.steps_seen += 1
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not frozen):
+            x = self.drop(self.features(batch.x))
+            out, _ = self.rnn(x, lengths=batch.lengths)  # (B, T, D*H)
         pooled, weights = self.pool(self.drop(out), batch.lengths)  # (B, D*H)
         return self.head(self.drop(pooled)), weights
 

@@ -84,6 +84,12 @@ class Task(ABC):
 
     # -- building and training ------------------------------------------------------
 
+    @classmethod
+    def presets(cls, config: Any) -> dict[str, dict[str, Any]]:
+        """Defaults that depend on the task config (a dataset's own budget or width), as
+        {"model": {...}, "train": {...}}; the train command applies them under the flags."""
+        return {}
+
     def model_config(self, requested: Any) -> Any:
         """The model config to train: ``requested`` with the ``derived`` fields filled
         from the data (vocabulary size, classes, ...)."""

@@ -30,6 +30,7 @@ from rnnkit.models.classifier import Classifier, ClassifierConfig
 from rnnkit.models.sequence import SeqBatch
 from rnnkit.tasks.base import Task
 from rnnkit.tasks.classify_data import Encoder, collate
+from rnnkit.tasks.lifecycle import Loaded, load
 from rnnkit.tasks.registry import register_group, register_task
 from rnnkit.training import TrainConfig
 from rnnkit.training.batches import ShuffledBatches
@@ -42,6 +43,9 @@ register_group(
     "regression, VADER, character n-gram naive Bayes and 1-NN (Euclidean, DTW) baselines.",
 )
 EVAL_BATCH = 256
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {  # a dataset's own defaults (under the flags)
+    "names": {"model": {"hidden_size": 128}, "train": {"steps": 8000}},  # 23 classes, 12k names
+}
 
 
 @dataclass
@@ -60,8 +64,9 @@ class ClassifyConfig(Config):
     val_fraction: float = 0.1  # share of each class's training examples kept for validation
     split_seed: int = 0  # seed of the split (the same for every --seed)
     balance: Literal["none", "weights", "sampling"] = "weights"  # for imbalanced classes
-    noise: float = 0.0  # series: std of Gaussian noise on standardised training inputs
+    noise: float = 0.5  # series: std of Gaussian noise on standardised training inputs
     baselines: bool = True  # fit and score the baselines on the same splits
+    pretrained: str | None = None  # an `rnnkit lm train` run to start from (its tokenizer too)
 
     def validate(self) -> None:
         require(self, "max_vocab", self.max_vocab >= 2, "an integer >= 2")
@@ -88,12 +93,19 @@ class ClassifyTask(Task):
     Config = ClassifyConfig
     Model = ClassifierConfig
     derived = ("vocab_size", "input_size", "num_classes", "class_weights")
-    model_defaults = {"hidden_size": 64, "bidirectional": True, "pool": "max", "dropout": 0.2}
+    model_defaults = {  # chosen by cross-validation on japanese-vowels and digits' training
+        "cell": "gru",  # splits (benchmarks/classify_tuning.py; docs/classify.md)
+        "hidden_size": 64,
+        "bidirectional": True,
+        "pool": "last",
+        "dropout": 0.2,
+    }
     train_defaults = {
         "steps": 2000,
         "minutes": 10.0,
         "batch_size": 32,
         "lr": 3e-3,
+        "optimizer": "adamw",
         "weight_decay": 1e-2,
         "schedule": "cosine",
         "clip": 1.0,
@@ -107,7 +119,12 @@ class ClassifyTask(Task):
     def __init__(self, config: ClassifyConfig, **env: Any) -> None:
         super().__init__(config, **env)
         self._encoder: Encoder | None = None
+        self._restored = False  # a loaded run: its weights come from its checkpoint
         self.test_metrics: dict[str, Any] | None = None  # the last test evaluation, in full
+
+    @classmethod
+    def presets(cls, config: ClassifyConfig) -> dict[str, dict[str, Any]]:
+        return PRESETS.get(config.data, {})
 
     # -- data -------------------------------------------------------------------------
 
@@ -141,8 +158,21 @@ class ClassifyTask(Task):
                 max_vocab=c.max_vocab,
                 min_count=c.min_count,
                 max_length=c.max_length,
+                tokenizer=self.lm.task.tokenizer.to_json() if self.lm is not None else None,
             )
         return self._encoder
+
+    @cached_property
+    def lm(self) -> Loaded | None:
+        """The pretrained language model run (``--pretrained``), or None."""
+        if self.config.pretrained is None:
+            return None
+        from rnnkit.tasks.lm import LMTask
+
+        loaded = load(self.config.pretrained, expect=LMTask)
+        if self.data.kind != "text":
+            raise ValueError(f"--pretrained starts a text classifier; {self.data.name} is series")
+        return loaded
 
     @cached_property
     def encoded(self) -> list[np.ndarray]:
@@ -165,6 +195,15 @@ class ClassifyTask(Task):
             empty = enc.classes[counts.index(0)]
             raise ValueError(f"{self.data.name}: class {empty!r} has no training examples")
         weights = tuple(balanced_weights(counts)) if c.balance == "weights" else None
+        if self.lm is not None:  # the pretrained model's shape
+            lm = self.lm.model_config
+            requested = requested.replace(
+                cell=lm.cell,
+                hidden_size=lm.hidden_size,
+                num_layers=lm.num_layers,
+                embed_size=lm.embed,
+                cell_options=lm.cell_options,
+            )
         return requested.replace(
             vocab_size=enc.vocab_size,
             input_size=max(1, enc.features),
@@ -173,7 +212,10 @@ class ClassifyTask(Task):
         )
 
     def build_model(self, config: ClassifierConfig) -> nn.Module:
-        return Classifier(config)
+        model = Classifier(config)
+        if self.lm is not None and not self._restored:
+            start_from(model, self.lm.model)
+        return model
 
     def batches(self, train: TrainConfig, model: ClassifierConfig) -> ShuffledBatches:
         items, y = self.split_items("train")
@@ -263,6 +305,7 @@ class ClassifyTask(Task):
 
     def restore(self, artefact: Callable[[str], Any]) -> None:
         self._encoder = Encoder.from_dict(artefact("encoder"))
+        self._restored = True
 
     @staticmethod
     def describe(r: dict[str, Any]) -> str:
@@ -303,3 +346,23 @@ class ClassifyTask(Task):
 def model_name(config: ClassifierConfig) -> str:
     """E.g. "max-pooled biGRU"."""
     return f"{config.pool}-pooled {'bi' if config.bidirectional else ''}{config.cell.upper()}"
+
+
+def start_from(model: Classifier, lm: nn.Module) -> list[str]:
+    """Copy a language model's embedding and layers into the classifier: the forward LM
+    into the forward direction, a backward LM into the reverse one; parameters whose shapes
+    differ (the upper layers of a bidirectional stack read 2H) keep their initialisation.
+    Returns the names of the parameters copied."""
+    source = {"embed.weight": lm.embedding.weight}
+    for name, p in lm.rnn.named_parameters():
+        source[f"rnn.{name}"] = p
+    if getattr(lm, "rnn_backward", None) is not None:
+        for name, p in lm.rnn_backward.named_parameters():
+            source[f"rnn.{name}_reverse"] = p
+    copied = []
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name in source and source[name].shape == p.shape:
+                p.copy_(source[name])
+                copied.append(name)
+    return copied

@@ -1,7 +1,8 @@
 """What the classifier reads: examples encoded once, and padded batches of them.
 
 Text becomes token ids over a vocabulary of the training split (words and punctuation
-marks, or characters; ``<unk>`` at id 0 for the rest); series are standardised per
+marks, or characters; ``<unk>`` at id 0 for the rest), or — for a classifier started
+from a pretrained language model — the ids of that model's tokenizer; series are standardised per
 channel with the training split's mean and standard deviation. Both encoders are saved
 with a run as JSON (``encoder.json``), so a run predicts without its data.
 """
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from rnnkit.data.tokenize import Tokenizer, tokenizer_from_json
 from rnnkit.data.vocab import Vocab
 from rnnkit.models.sequence import SeqBatch
 
@@ -35,6 +37,7 @@ class Encoder:
     mean: list[float] | None = None  # series: per-channel mean (F,)
     std: list[float] | None = None  # series: per-channel standard deviation (F,)
     max_length: int = 0  # keep the first N steps (0: all)
+    tokenizer: dict[str, Any] | None = None  # text: a pretrained LM's tokenizer (JSON) instead
 
     @classmethod
     def fit(
@@ -48,10 +51,13 @@ class Encoder:
         max_vocab: int = 20000,
         min_count: int = 1,
         max_length: int = 0,
+        tokenizer: dict[str, Any] | None = None,
     ) -> Encoder:
         """Fitted on the training examples only."""
-        enc = cls(kind, classes, level, lowercase, max_length=max_length)
-        if kind == "text":
+        enc = cls(kind, classes, level, lowercase, max_length=max_length, tokenizer=tokenizer)
+        if tokenizer is not None:
+            enc.tokens = list(tokenizer["tokens"])
+        elif kind == "text":
             counts = Counter(t for text in train for t in enc.split(text))
             enc.tokens = list(Vocab.build(counts, max_size=max_vocab, min_count=min_count).tokens)
         else:
@@ -62,9 +68,16 @@ class Encoder:
 
     def split(self, text: str) -> list[str]:
         """A text's tokens (before the vocabulary): words and marks, or characters."""
+        if self.tokenizer is not None:
+            return self._lm().split(text)  # the LM's own split, case and spaces kept
         if self.lowercase:
             text = text.lower()
         return list(text.strip()) if self.level == "char" else WORD.findall(text)
+
+    def _lm(self) -> Tokenizer:
+        if not hasattr(self, "_lm_tokenizer"):
+            self._lm_tokenizer = tokenizer_from_json(self.tokenizer)  # type: ignore[arg-type]
+        return self._lm_tokenizer
 
     @property
     def vocab_size(self) -> int:
@@ -76,7 +89,9 @@ class Encoder:
 
     def encode(self, item: Any) -> np.ndarray:
         """One example as ids (T,) or features (T, F); an empty text is one <unk>."""
-        if self.kind == "text":
+        if self.tokenizer is not None:
+            out = self._lm().encode(item) if item else np.zeros(1, dtype=np.int64)
+        elif self.kind == "text":
             index = self._index()
             ids = [index.get(t, 0) for t in self.split(item)] or [0]
             out = np.array(ids, dtype=np.int64)
@@ -96,6 +111,7 @@ class Encoder:
 
     def to_dict(self) -> dict[str, Any]:
         keys = ("kind", "classes", "level", "lowercase", "tokens", "mean", "std", "max_length")
+        keys += ("tokenizer",)
         return {k: getattr(self, k) for k in keys}
 
     @classmethod

@@ -278,15 +278,38 @@ def load_best(model: nn.Module, rundir: RunDir, tag: str = "best") -> Path:
 def model_group(cls: type[Task], exclude: tuple[str, ...] = ()) -> Group:
     """The model flags of a task: its Model config less the fields the task derives."""
     return Group(
-        "model", cls.Model, "model", defaults=cls.model_defaults, exclude=(*cls.derived, *exclude)
+        "model",
+        cls.Model,
+        "model",
+        defaults=cls.model_defaults,
+        exclude=(*cls.derived, *exclude),
+        preset=_preset(cls, "model"),
     )
 
 
-def train_group(defaults: dict[str, Any]) -> Group:
+def train_group(defaults: dict[str, Any], cls: type[Task] | None = None) -> Group:
     """The training flags: TrainConfig with a command's defaults; --seed is the common one."""
     return Group(
-        "train", TrainConfig, "training", defaults=defaults, shared={"seed": "seed"}, merge=budget
+        "train",
+        TrainConfig,
+        "training",
+        defaults=defaults,
+        shared={"seed": "seed"},
+        merge=budget,
+        preset=_preset(cls, "train") if cls is not None else None,
     )
+
+
+def _preset(cls: type[Task], key: str):
+    """The task's per-data defaults of one group, from the data config built first."""
+
+    def preset(built: dict[str, Any]) -> dict[str, Any]:
+        if "data" not in built:
+            return {}
+        with untracked():  # choosing defaults is not using the settings (tests track reads)
+            return cls.presets(built["data"]).get(key, {})
+
+    return preset
 
 
 def train_command(cls: type[Task]) -> Command:
@@ -294,7 +317,7 @@ def train_command(cls: type[Task]) -> Command:
     groups = (
         Group("data", cls.Config, "task and data", exclude=cls.not_flags, required=cls.required),
         model_group(cls),
-        train_group(cls.train_defaults),
+        train_group(cls.train_defaults, cls),
         Group("run", RunOptions, "run directory"),
     )
     return Command(

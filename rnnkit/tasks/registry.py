@@ -41,6 +41,9 @@ class Group:
     merge: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = (
         None  # defaults+given
     )
+    preset: Callable[[dict[str, Any]], Mapping[str, Any]] | None = (
+        None  # more defaults from the groups built before (per-dataset defaults)
+    )
 
 
 @dataclass(frozen=True)
