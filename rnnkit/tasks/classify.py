@@ -213,7 +213,7 @@ class ClassifyTask(Task):
 
     def build_model(self, config: ClassifierConfig) -> nn.Module:
         model = Classifier(config)
-        if self.lm is not None and not self._restored:
+        if not self._restored and self.lm is not None:
             start_from(model, self.lm.model)
         return model
 

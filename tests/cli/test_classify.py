@@ -102,6 +102,9 @@ def test_series_run_seeds_and_eval_of_the_seeds(tmp_path, capsys):
     assert (out / "seed-0" / "result.json").exists() and (out / "seed-1" / "confusion.png").exists()
     assert main(["classify", "eval", str(out), "--json", "--quiet"]) == 0
     assert last_json(capsys)["test_accuracy"] == pytest.approx(r["test_accuracy"])
+    page = tmp_path / "i.html"
+    assert main(["inspect", str(out / "seed-1"), "--input", "2", "--out", str(page)]) == 0
+    assert "t0" in page.read_text()
     wrong = series(tmp_path / "wide.npz", n=4, features=3)
     code = main(["classify", "predict", str(out / "seed-0"), "--file", str(wrong)])
     assert code == 2 and "must have 2 features per step, got shape (" in capsys.readouterr().err
@@ -156,3 +159,47 @@ def test_an_empty_class_folder_is_named(tmp_path, capsys):
     (tmp_path / "d" / "b.txt").write_text("")
     assert main(["classify", "train", "--data", str(tmp_path / "d"), "--steps", "2"]) == 2
     assert "class 'b' has no examples" in capsys.readouterr().err
+
+
+def test_presets_are_defaults_under_the_flags(tmp_path, capsys, monkeypatch):
+    from rnnkit.tasks import classify
+
+    data = str(reviews(tmp_path / "r.csv"))
+    preset = {"model": {"hidden_size": 6}, "train": {"steps": 3}}
+    monkeypatch.setitem(classify.PRESETS, data, preset)
+    argv = ["classify", "train", "--data", data, "--no-baselines", "--json", "--quiet"]
+    assert main(argv) == 0
+    r = last_json(capsys)
+    assert (r["hidden"], r["steps"]) == (6, 3)
+    assert main([*argv, "--hidden", "5", "--steps", "2"]) == 0
+    r = last_json(capsys)
+    assert (r["hidden"], r["steps"]) == (5, 2)
+
+
+def test_a_pretrained_language_model_starts_the_classifier(tmp_path, capsys):
+    import torch
+
+    from rnnkit.tasks.lifecycle import load
+
+    data = reviews(tmp_path / "r.csv")
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(data.read_text().splitlines()[1:]) * 3)
+    lm = tmp_path / "lm"
+    lm_argv = ["lm", "train", "--data", str(corpus), "--level", "word", "--cell", "gru"]
+    lm_argv += ["--hidden", "8", "--embed", "6", "--backward-lm", "--steps", "3", "--out", str(lm)]
+    assert main([*lm_argv, "--batch-size", "4", "--no-baselines", "--quiet"]) == 0
+    out = tmp_path / "cls"
+    argv = ["classify", "train", "--data", str(data), "--pretrained", str(lm), "--steps", "4"]
+    argv += ["--freeze-steps", "10", "--batch-size", "8", "--out", str(out), "--no-baselines"]
+    assert main([*argv, "--quiet"]) == 0
+    language, classifier = load(lm).model, load(out).model
+    assert classifier.config.hidden_size == 8 and classifier.config.embed_size == 6
+    torch.testing.assert_close(classifier.embed.weight, language.embedding.weight)
+    torch.testing.assert_close(classifier.rnn.weight_hh_l0, language.rnn.weight_hh_l0)
+    reverse = classifier.rnn.weight_hh_l0_reverse  # from the backward language model
+    torch.testing.assert_close(reverse, language.rnn_backward.weight_hh_l0)
+    for p in lm.rglob("*"):  # the run predicts without the language model's directory
+        if p.is_file():
+            p.unlink()
+    assert main(["classify", "predict", str(out), "so lovely", "--json"]) == 0
+    assert last_json(capsys)["label"] in ("neg", "pos")
