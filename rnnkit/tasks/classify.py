@@ -30,6 +30,7 @@ from rnnkit.models.classifier import Classifier, ClassifierConfig
 from rnnkit.models.sequence import SeqBatch
 from rnnkit.tasks.base import Task
 from rnnkit.tasks.classify_data import Encoder, collate
+from rnnkit.tasks.classify_report import table, write_figures
 from rnnkit.tasks.lifecycle import Loaded, load
 from rnnkit.tasks.registry import register_group, register_task
 from rnnkit.training import TrainConfig
@@ -287,8 +288,6 @@ class ClassifyTask(Task):
         return out
 
     def figures(self, result: dict[str, Any], root: Path) -> list[Path]:
-        from rnnkit.tasks.classify_commands import write_figures
-
         return write_figures(self, result, root)
 
     # -- runs -------------------------------------------------------------------------
@@ -309,8 +308,6 @@ class ClassifyTask(Task):
 
     @staticmethod
     def describe(r: dict[str, Any]) -> str:
-        from rnnkit.tasks.classify_commands import table
-
         return table(r)
 
     def headline(self, model: ClassifierConfig, train: TrainConfig) -> str:
