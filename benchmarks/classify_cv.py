@@ -33,7 +33,9 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {
     "mean": ({}, {"pool": "mean"}, {}),
     "attention": ({}, {"pool": "attention"}, {}),
     "lstm": ({}, {"cell": "lstm"}, {}),
-    "no-noise": ({"noise": 0.0}, {}, {}),
+    "no-noise": ({}, {"noise": 0.0}, {}),
+    "noise-0.5": ({}, {"noise": 0.5}, {}),
+    "keep-last": ({}, {}, {"keep": "last"}),
     "hidden-128": ({}, {"hidden_size": 128}, {}),
     "steps-200": ({}, {}, {"steps": 200}),
     "steps-1000": ({}, {}, {"steps": 1000}),
@@ -71,8 +73,10 @@ def cross_validate(data: str, variant: str, k: int, seed: int) -> dict[str, Any]
     data_changes, model_changes, train_changes = VARIANTS[variant]
     cls = ClassifyTask
     config = ClassifyConfig(data=data, baselines=False).replace(**data_changes)
-    model = ClassifierConfig(**{**cls.model_defaults, **model_changes})
-    train_config = TrainConfig(**{**cls.train_defaults, **train_changes, "seed": seed})
+    preset = cls.presets(config)
+    model = ClassifierConfig(**{**cls.model_defaults, **preset.get("model", {}), **model_changes})
+    changes = {**cls.train_defaults, **preset.get("train", {}), **train_changes, "seed": seed}
+    train_config = TrainConfig(**changes)
     base = cls(config)
     scores, start = [], time.perf_counter()
     for index in folds(base, k, seed):

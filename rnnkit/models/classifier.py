@@ -44,6 +44,7 @@ class ClassifierConfig(RecurrentModelConfig):
     dropout: float = 0.0  # on the inputs, between layers and before the classifier
     class_weights: tuple[float, ...] | None = None  # loss weight of each class (set by --balance)
     freeze_steps: int = 0  # training steps before the input and recurrent layers train too
+    noise: float = 0.0  # std of Gaussian noise on real-valued inputs in training (augmentation)
 
     dropout_between_layers_only: ClassVar[bool] = False
 
@@ -54,6 +55,9 @@ class ClassifierConfig(RecurrentModelConfig):
         require(self, "vocab_size", self.vocab_size >= 0, "an integer >= 0")
         require(self, "embed_size", self.embed_size >= 0, "an integer >= 0")
         require(self, "freeze_steps", self.freeze_steps >= 0, "an integer >= 0")
+        require(self, "noise", self.noise >= 0, "a number >= 0")
+        if self.noise and self.vocab_size:
+            require(self, "noise", False, "0 for token inputs (it perturbs real-valued features)")
         require(self, "num_classes", self.num_classes >= 2, "an integer >= 2")
         w = self.class_weights
         ok = w is None or (len(w) == self.num_classes and min(w) >= 0 and max(w) > 0)
@@ -104,8 +108,11 @@ class Classifier(nn.Module):
         if self.training:  # gradual unfreezing: the pooling and head train first
             frozen = int(self.steps_seen) < self.config.freeze_steps
             self.steps_seen += 1
+        x = batch.x
+        if self.training and self.config.noise:  # padding gets noise too, and stays unread
+            x = x + self.config.noise * torch.randn_like(x.to(self.head.weight.dtype))
         with torch.set_grad_enabled(torch.is_grad_enabled() and not frozen):
-            x = self.drop(self.features(batch.x))
+            x = self.drop(self.features(x))
             out, _ = self.rnn(x, lengths=batch.lengths)  # (B, T, D*H)
         pooled, weights = self.pool(self.drop(out), batch.lengths)  # (B, D*H)
         return self.head(self.drop(pooled)), weights

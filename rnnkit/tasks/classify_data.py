@@ -119,9 +119,7 @@ class Encoder:
         return cls(**{k: d.get(k) for k in cls.__dataclass_fields__ if k in d})
 
 
-def collate(
-    arrays: Sequence[np.ndarray], y: Sequence[int] | None = None, noise: float = 0.0, g=None
-) -> SeqBatch:
+def collate(arrays: Sequence[np.ndarray], y: Sequence[int] | None = None) -> SeqBatch:
     """Pad to the longest example: x (B, T) ids or (B, T, F) features, lengths (B,)."""
     lengths = torch.tensor([len(a) for a in arrays])
     T = int(lengths.max())
@@ -129,7 +127,5 @@ def collate(
     x = torch.zeros((len(arrays), T, *first.shape[1:]), dtype=torch.from_numpy(first).dtype)
     for i, a in enumerate(arrays):
         x[i, : len(a)] = torch.from_numpy(a)
-    if noise and x.is_floating_point():
-        x = x + noise * torch.randn(x.shape, generator=g)  # padding stays masked out
     target = torch.tensor(list(y), dtype=torch.long) if y is not None else None
     return SeqBatch(x, target, lengths)

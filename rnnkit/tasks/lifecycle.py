@@ -94,7 +94,8 @@ def train(task: Task, run: Run) -> dict[str, Any]:
         rundir.write_config(config)
         save_artefacts(rundir, task)
     summary = trainer.fit()
-    trainer.restore_best()
+    if run.train.keep == "best":
+        trainer.restore_best()
     task.model = model  # the trained model, best weights: for code that goes on using it
     metrics: dict[str, float] = {}
     for split in task.held_out:
@@ -251,6 +252,8 @@ def load(
     task.restore(rundir.load_artifact)
     model_config = cls.Model.from_dict(config["model"])
     model = task.build_model(model_config)
+    if tag == "best" and config.get("train", {}).get("keep") == "last":
+        tag = "last"  # the run kept its last weights (TrainConfig.keep)
     load_best(model, rundir, tag)
     return Loaded(task, model.eval(), model_config, config, rundir)
 

@@ -41,6 +41,7 @@ class TrainConfig(Config):
     metric: str = "val_loss"  # validation metric for best checkpoint, early stopping, plateau
     mode: Literal["min", "max"] = "min"  # which direction of `metric` is better
     stop_below: float | None = None  # stop once the validation metric is below this (mode min)
+    keep: Literal["best", "last"] = "best"  # weights kept at the end: best on validation, or last
     diverge_factor: float | None = 1000.0  # stop when the mean loss exceeds this x its best
     log_every: int = 50  # print a plain progress line every N steps (off a terminal)
     checkpoint_every: int = 0  # save `last` every N steps (0: at evaluations and the end)

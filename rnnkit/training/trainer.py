@@ -80,6 +80,7 @@ class Trainer(Checkpointing, DivergenceGuard):
         self.elapsed = 0.0  # training seconds, summed over resumed sessions
         self.agreed_elapsed = 0.0  # mean of the ranks' `elapsed`: time-based schedules
         self.tracker = BestTracker(config.mode, config.patience)  # best metric, early stopping
+        self._best_weights: dict[str, Any] | None = None  # without a run directory
         self.last_eval_step = -1
         self.recent: deque[float] = deque(maxlen=config.log_every)  # recent train losses
         self.last: dict[str, Any] = {}  # metrics of the latest step
@@ -133,6 +134,9 @@ class Trainer(Checkpointing, DivergenceGuard):
 
     def restore_best(self) -> bool:
         """Load the weights of the run's best checkpoint into the model, if there is one."""
+        if self.run is None and self._best_weights is not None:
+            self.model.load_state_dict(self._best_weights)
+            return True
         best = self.run.checkpoint("best") if self.run else None
         if best is None:
             return False
@@ -302,6 +306,8 @@ class Trainer(Checkpointing, DivergenceGuard):
             self._save_last()
             if improved:
                 self._save_best()
+        elif improved:  # no run directory: the best weights are kept in memory
+            self._best_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
 
     def _observe(self, metrics: dict[str, Any]) -> bool:
         """Track the best metric and early stopping; True when it improved."""

@@ -203,3 +203,40 @@ def test_a_pretrained_language_model_starts_the_classifier(tmp_path, capsys):
             p.unlink()
     assert main(["classify", "predict", str(out), "so lovely", "--json"]) == 0
     assert last_json(capsys)["label"] in ("neg", "pos")
+
+
+@pytest.mark.parametrize("keep", ["best", "last"])
+def test_the_weights_kept_are_the_best_on_validation_or_the_last(tmp_path, monkeypatch, keep):
+    seen = []
+    original = ClassifyTask.evaluate
+
+    def spy(self, model, split):
+        out = original(self, model, split)
+        seen.append(out.get("val_loss"))
+        return out
+
+    monkeypatch.setattr(ClassifyTask, "evaluate", spy)
+    task = ClassifyTask(ClassifyConfig(data=str(reviews(tmp_path / "r.csv")), baselines=False))
+    model = ClassifyTask.Model(hidden_size=4, embed_size=4)
+    config = TrainConfig(steps=40, batch_size=8, eval_every=5, lr=0.05, keep=keep)
+    result = train(task, Run(model, config))  # no run directory: the best is kept in memory
+    during = seen[:-2]  # the last two: the final validation and test scores
+    expected = min(during) if keep == "best" else during[-1]
+    assert result["val_loss"] == pytest.approx(expected, rel=1e-6)
+    assert min(during) < during[-1] or keep == "last"  # the check means something
+
+
+def test_input_noise_is_for_features_and_training_only():
+    import torch
+
+    from rnnkit.models.classifier import Classifier, ClassifierConfig
+    from rnnkit.models.sequence import SeqBatch
+
+    with pytest.raises(ValueError, match="ClassifierConfig.noise must be 0 for token inputs"):
+        ClassifierConfig(vocab_size=5, noise=0.5)
+    m = Classifier(ClassifierConfig(input_size=2, hidden_size=4, noise=0.5))
+    batch = SeqBatch(torch.randn(3, 4, 2))
+    m.eval()
+    assert torch.equal(m(batch).prediction, m(batch).prediction)
+    m.train()
+    assert not torch.equal(m(batch).prediction, m(batch).prediction)

@@ -177,7 +177,18 @@ def scenarios(tmp, runs):
     )
     yield (
         ("classify", "train"),
-        [*cls, "--data", str(runs["signals"]), "--noise", "0.1", "--no-baselines", "--seeds", "2"],
+        [
+            *cls,
+            "--data",
+            str(runs["signals"]),
+            "--noise",
+            "0.1",
+            "--no-baselines",
+            "--seeds",
+            "2",
+            "--keep",
+            "last",
+        ],
     )
     yield ("classify", "predict"), ["classify", "predict", str(tmp / "cls"), "fine", "--top", "1"]
     texts = tmp / "texts.txt"
