@@ -36,6 +36,7 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {
     "no-noise": ({}, {"noise": 0.0}, {}),
     "noise-0.5": ({}, {"noise": 0.5}, {}),
     "keep-last": ({}, {}, {"keep": "last"}),
+    "keep-best": ({}, {}, {"keep": "best"}),
     "hidden-128": ({}, {"hidden_size": 128}, {}),
     "steps-200": ({}, {}, {"steps": 200}),
     "steps-1000": ({}, {}, {"steps": 1000}),
