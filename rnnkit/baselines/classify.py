@@ -64,10 +64,10 @@ def run_baselines(splits: Splits, names: Sequence[str] | None = None) -> dict[st
     for name, (applies, fit) in BASELINES.items():
         if (names is not None and name not in names) or not applies(splits.data):
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # numba's and scikit-learn's notes
+        with warnings.catch_warnings():  # numba's notes when it compiles (on first use)
+            warnings.simplefilter("ignore")  # and scikit-learn's convergence notes
             predict, setting = fit(splits)
-        out[name] = score(splits, predict, setting)
+            out[name] = score(splits, predict, setting)
     return out
 
 

@@ -114,7 +114,7 @@ class Classifier(nn.Module):
         with torch.set_grad_enabled(torch.is_grad_enabled() and not frozen):
             x = self.drop(self.features(x))
             out, _ = self.rnn(x, lengths=batch.lengths)  # (B, T, D*H)
-        pooled, weights = self.pool(self.drop(out), batch.lengths)  # (B, D*H)
+        pooled, weights = self.pool(out, batch.lengths)  # (B, D*H)
         return self.head(self.drop(pooled)), weights
 
     def pool(self, out: Tensor, lengths: Tensor | None) -> tuple[Tensor, Tensor | None]:

@@ -369,10 +369,13 @@ def run_training(
 
 def aggregate(results: list[dict[str, Any]]) -> dict[str, Any]:
     """Runs of one task over seeds: every top-level number as its mean (KEY) and standard
-    deviation (KEY_std); other keys (baselines, ...) from the first run; ``runs``: all."""
+    deviation (KEY_std), except integers all runs share; other keys (baselines, ...) from
+    the first run; ``runs``: all."""
     out = dict(results[0])
     for key in results[0]:
         values = [r.get(key) for r in results]
+        if all(isinstance(v, int) for v in values) and len(set(values)) == 1:
+            continue  # a setting shared by the runs (hidden size, steps, ...)
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
             out[key] = float(np.mean(values))
             out[f"{key}_std"] = float(np.std(values))
