@@ -91,7 +91,9 @@ class ClassifyTask(Task):
         "Train a recurrent classifier (embedding or linear input, stacked and optionally "
         "bidirectional layer, --pool last|mean|max|attention) on a stratified split; "
         "choose the checkpoint on validation, score the test split once, next to the "
-        "baselines on the same split. Writes confusion.png (and attention.html for text)."
+        "baselines on the same split. Writes confusion.png (and attention.html for text). "
+        "The registered datasets preset a few defaults of their own (docs/classify.md); "
+        "flags given win."
     )
     Config = ClassifyConfig
     Model = ClassifierConfig
