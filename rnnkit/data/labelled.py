@@ -9,8 +9,8 @@ label each, and an official test split when its source has one. :func:`load_labe
   ``label`` by default), or two columns without a header (text, label);
 - a folder of per-class examples: ``DIR/<class>.txt`` (one example per line) or
   ``DIR/<class>/*.txt`` (one example per file);
-- ``.npz``: arrays ``x`` (N, T, F) or an object array of (T, F) arrays, ``y`` labels and
-  optionally ``lengths`` (N,) to cut padded rows;
+- ``.npz``: arrays ``x`` (N, T, F) or (N, T), ``y`` labels and optionally ``lengths``
+  (N,) to cut padded rows (read without pickle: no object arrays);
 - ``.ts``: the UEA/UCR time-series format (read with aeon), channels first.
 
 :func:`stratified_split` makes the train/validation/test indices: within each class a
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -249,5 +248,6 @@ def class_counts(labels: list[str], classes: list[str]) -> list[int]:
 def balanced_weights(counts: list[int]) -> list[float]:
     """Inverse-frequency weights with mean 1 over the classes (zero counts get 0)."""
     inv = [1.0 / n if n else 0.0 for n in counts]
-    mean = sum(inv) / max(1, sum(1 for n in counts if n))
-    return [w / mean if mean and not math.isclose(mean, 0) else 1.0 for w in inv]
+    present = [w for w in inv if w] or [1.0]
+    mean = sum(present) / len(present)
+    return [w / mean for w in inv]
