@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -238,11 +237,6 @@ def _read_utf8(path: Path) -> str:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as e:
         raise ValueError(f"{path}: invalid UTF-8 at byte offset {e.start}") from None
-
-
-def class_counts(labels: list[str], classes: list[str]) -> list[int]:
-    counts = Counter(labels)
-    return [counts[c] for c in classes]
 
 
 def balanced_weights(counts: list[int]) -> list[float]:

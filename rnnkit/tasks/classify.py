@@ -24,7 +24,7 @@ from torch import nn
 from rnnkit.baselines.classify import Splits, metrics, run_baselines
 from rnnkit.config import Config, require
 from rnnkit.data.corpora import file_identity
-from rnnkit.data.labelled import Labelled, balanced_weights, class_counts, stratified_split
+from rnnkit.data.labelled import Labelled, balanced_weights, stratified_split
 from rnnkit.data.labelled_sets import DATASETS, load_labelled
 from rnnkit.models.classifier import Classifier, ClassifierConfig
 from rnnkit.models.sequence import SeqBatch
@@ -195,7 +195,7 @@ class ClassifyTask(Task):
 
     def model_config(self, requested: ClassifierConfig) -> ClassifierConfig:
         enc, c = self.encoder, self.config
-        counts = class_counts([self.data.labels[i] for i in self.index["train"]], enc.classes)
+        counts = np.bincount(self.y[self.index["train"]], minlength=len(enc.classes)).tolist()
         if 0 in counts:
             empty = enc.classes[counts.index(0)]
             raise ValueError(f"{self.data.name}: class {empty!r} has no training examples")
@@ -326,8 +326,7 @@ class ClassifyTask(Task):
         enc = self.encoder
         if enc.kind == "text" and text is not None:
             ids = enc.encode(text)
-            labels = [enc.tokens[i] if i else "<unk>" for i in ids]  # type: ignore[index]
-            return collate([ids]), labels
+            return collate([ids]), enc.step_labels(ids)
         test = self.index["test"]
         if text is not None and not text.isdigit():
             raise ValueError(f"--input for a series run is a test example's number, got {text!r}")
@@ -335,11 +334,7 @@ class ClassifyTask(Task):
         if n >= len(test):
             raise ValueError(f"--input {n}: the test split has {len(test)} examples")
         x = self.encoded[test[n]]
-        if enc.kind == "text":
-            labels = [enc.tokens[i] if i else "<unk>" for i in x]  # type: ignore[index]
-        else:
-            labels = [f"t{t}" for t in range(len(x))]
-        return collate([x]), labels
+        return collate([x]), enc.step_labels(x)
 
 
 def model_name(config: ClassifierConfig) -> str:

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -69,15 +70,14 @@ class Encoder:
     def split(self, text: str) -> list[str]:
         """A text's tokens (before the vocabulary): words and marks, or characters."""
         if self.tokenizer is not None:
-            return self._lm().split(text)  # the LM's own split, case and spaces kept
+            return self._lm.split(text)  # the LM's own split, case and spaces kept
         if self.lowercase:
             text = text.lower()
         return list(text.strip()) if self.level == "char" else WORD.findall(text)
 
+    @cached_property
     def _lm(self) -> Tokenizer:
-        if not hasattr(self, "_lm_tokenizer"):
-            self._lm_tokenizer = tokenizer_from_json(self.tokenizer)  # type: ignore[arg-type]
-        return self._lm_tokenizer
+        return tokenizer_from_json(self.tokenizer)  # type: ignore[arg-type]
 
     @property
     def vocab_size(self) -> int:
@@ -90,9 +90,9 @@ class Encoder:
     def encode(self, item: Any) -> np.ndarray:
         """One example as ids (T,) or features (T, F); an empty text is one <unk>."""
         if self.tokenizer is not None:
-            out = self._lm().encode(item) if item else np.zeros(1, dtype=np.int64)
+            out = self._lm.encode(item) if item else np.zeros(1, dtype=np.int64)
         elif self.kind == "text":
-            index = self._index()
+            index = self._index
             ids = [index.get(t, 0) for t in self.split(item)] or [0]
             out = np.array(ids, dtype=np.int64)
         else:
@@ -104,10 +104,15 @@ class Encoder:
             out = ((x - np.asarray(self.mean)) / np.asarray(self.std)).astype(np.float32)
         return out[: self.max_length] if self.max_length else out
 
+    @cached_property
     def _index(self) -> dict[str, int]:
-        if not hasattr(self, "_lookup"):
-            self._lookup = {t: i for i, t in enumerate(self.tokens or ())}
-        return self._lookup
+        return {t: i for i, t in enumerate(self.tokens or ())}
+
+    def step_labels(self, x: np.ndarray) -> list[str]:
+        """A label per step of an encoded example: its token, or t0, t1, ... for series."""
+        if self.kind == "text":
+            return [self.tokens[i] if i else "<unk>" for i in x]  # type: ignore[index]
+        return [f"t{t}" for t in range(len(x))]
 
     def to_dict(self) -> dict[str, Any]:
         keys = ("kind", "classes", "level", "lowercase", "tokens", "mean", "std", "max_length")
