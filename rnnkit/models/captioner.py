@@ -77,7 +77,7 @@ class Captioner(nn.Module):
             raise ValueError(
                 f"images must be (B, {c.image_height}, {c.image_width}), got {tuple(x.shape)}"
             )
-        B, K = x.shape[0], c.image_width // c.block
+        K = c.image_width // c.block
         blocks = x.unflatten(2, (K, c.block)).permute(0, 2, 1, 3)  # (B, K, Hpx, block)
         memory = torch.tanh(self.blocks(blocks.flatten(2)))  # (B, K, H)
         vector = self.decoder.drop(memory.flatten(1))  # (B, K*H)

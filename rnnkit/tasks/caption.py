@@ -95,9 +95,10 @@ class CaptionTask(WritingTask):
     command = ("caption", "train")
     help = "train an image captioner (digit strips -> number words) next to a baseline"
     description = (
-        "Train a captioner: a small MLP (shared by the 8-pixel column blocks) encodes a strip of 1-4 handwritten digits to the "
-        "decoder's initial state (--attention none), optionally attending over the image's "
-        "columns (--attention additive|dot|general); the decoder writes the number in words. "
+        "Train a captioner: a small MLP, shared by the 8-pixel column blocks, encodes a strip "
+        "of 1-4 handwritten digits to the decoder's initial state (--attention none), "
+        "optionally attending over the column blocks (--attention additive|dot|general); the "
+        "decoder writes the number in words. "
         "Test strips use digit images never seen in training, scored once next to a "
         "digit-classifier + num2words pipeline."
     )

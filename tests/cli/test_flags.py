@@ -23,6 +23,7 @@ SHARED = {"TrainConfig", "RunOptions", "CellOptions"}
 TRAIN_PATHS = {("demo",), ("lm", "train"), ("lm", "demo"), ("longrange", "adding")}
 TRAIN_PATHS |= {("longrange", "copy"), ("longrange", "sweep"), ("names", "train")}
 TRAIN_PATHS |= {("forecast", "train"), ("forecast", "compare"), ("classify", "train")}
+TRAIN_PATHS |= {("seq2seq", "train"), ("caption", "train")}
 
 
 def scenarios(tmp, runs):
@@ -195,6 +196,57 @@ def scenarios(tmp, runs):
     texts.write_text("fine\nbad\n")
     yield ("classify", "predict"), ["classify", "predict", str(tmp / "cls"), "--file", str(texts)]
     yield ("classify", "eval"), ["classify", "eval", str(tmp / "cls")]
+    pairs = tmp / "pairs.tsv"
+    pairs.write_text("".join(f"{w}\t{w[::-1]}\n" for w in ["ab", "ba", "abc", "cab"] * 6))
+    s2s = ["seq2seq", "train", "--hidden", "4", "--embed", "4", "--batch-size", "4", "--steps", "2"]
+    yield (
+        ("seq2seq", "train"),
+        [
+            *s2s,
+            *["--data", str(pairs), "--source-level", "word", "--target-level", "word"],
+            *["--test-fraction", "0.2", "--val-fraction", "0.2", "--split-seed", "1"],
+            *["--max-source", "9", "--scheduled-sampling", "exponential", "--sampling-steps", "2"],
+            *["--teacher-forcing-floor", "0.3", "--beam", "2", "--length-penalty", "0.5"],
+            *["--attention", "additive", "--no-input-feeding", "--label-smoothing", "0.1"],
+            *["--no-bidirectional", "--out", str(tmp / "s2s")],
+        ],
+    )
+    yield (
+        ("seq2seq", "train"),
+        [*s2s, "--data", "dates", "--train-size", "8", "--eval-size", "4", "--no-baselines"],
+    )
+    yield (
+        ("seq2seq", "train"),
+        [*s2s, "--data", "numbers:digits-en", "--max-number", "30"],
+    )
+    run = str(tmp / "s2s")
+    yield ("seq2seq", "translate"), ["seq2seq", "translate", run, "abc", "--beam", "2"]
+    src = tmp / "src.txt"
+    src.write_text("ab\ncab\n")
+    yield (
+        ("seq2seq", "translate"),
+        [
+            *["seq2seq", "translate", run, "--file", str(src), "--batch-size", "1"],
+            *["--length-penalty", "0", "--temperature", "0.5"],
+            *["--attention-png", str(tmp / "a.png")],
+        ],
+    )
+    yield ("seq2seq", "eval"), ["seq2seq", "eval", run, "--beam", "2"]
+    cap = ["caption", "train", "--hidden", "4", "--embed", "4", "--batch-size", "4", "--steps", "2"]
+    cap += ["--max-digits", "2", "--language", "fr", "--epoch-size", "8", "--eval-size", "4"]
+    cap += ["--split-seed", "1", "--features", "4", "--block", "8", "--attention", "dot"]
+    yield ("caption", "train"), [*cap, "--out", str(tmp / "cap")]
+    yield ("caption", "train"), [*cap, "--no-baselines"]
+    run = str(tmp / "cap")
+    yield (
+        ("caption", "predict"),
+        ["caption", "predict", run, "--number", "12", "--beam", "2"]
+        + ["--attention-png", str(tmp / "c.png")],
+    )
+    strips = tmp / "strips.npz"
+    np.savez(strips, images=np.zeros((2, 8, 16), dtype=np.float32))
+    yield ("caption", "predict"), ["caption", "predict", run, "--file", str(strips)]
+    yield ("caption", "eval"), ["caption", "eval", run]
     pytest.importorskip("faker")
     names = ["names", "train", "--languages", "Italian,Russian", "--per-language", "20"]
     names += ["--hidden", "8", "--embed", "4", "--batch-size", "8", "--steps", "2"]
