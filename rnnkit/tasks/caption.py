@@ -113,7 +113,7 @@ class CaptionTask(WritingTask):
         "dropout": 0.1,
     }
     train_defaults = {
-        "steps": 3000,
+        "steps": 15000,
         "minutes": 10.0,
         "batch_size": 64,
         "lr": 3e-3,
