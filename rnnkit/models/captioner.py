@@ -21,8 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from rnnkit.config import require
-from rnnkit.models.decoder import Decoder, DecoderConfig, DecoderState, bridge_state
-from rnnkit.models.output import Output
+from rnnkit.models.decoder import Decoder, DecoderConfig, DecoderState, WritingModel, bridge_state
 
 
 @dataclass
@@ -55,7 +54,7 @@ class CaptionConfig(DecoderConfig):
         require(self, "image_width", self.image_width % self.block == 0, "a multiple of block")
 
 
-class Captioner(nn.Module):
+class Captioner(WritingModel):
     """Column blocks -> one vector -> the decoder's initial state (see module docstring)."""
 
     def __init__(self, config: CaptionConfig) -> None:
@@ -83,12 +82,3 @@ class Captioner(nn.Module):
         vector = self.decoder.drop(memory.flatten(1))  # (B, K*H)
         rnn: Any = bridge_state(self.initial, vector, c.num_layers, self.lstm)
         return self.decoder.start(rnn, memory, None)
-
-    def forward(self, batch: ImageBatch, state: Any = None) -> Output:
-        start = self.start(batch)
-        forcing = batch.teacher_forcing if self.training else 1.0
-        logits, _ = self.decoder(batch.target_in, start, batch.target_lengths, forcing)
-        loss = None
-        if batch.target_out is not None:
-            loss = self.decoder.loss(logits, batch.target_out, batch.target_lengths)
-        return Output(loss, logits)

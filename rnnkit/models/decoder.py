@@ -30,6 +30,7 @@ from rnnkit.config import require
 from rnnkit.generation.beam import select
 from rnnkit.layers import RecurrentLayer
 from rnnkit.models.attention import Attention, AttentionType
+from rnnkit.models.output import Output
 from rnnkit.models.recurrent import RecurrentModelConfig, check_token_ids, padding_mask
 
 
@@ -183,6 +184,31 @@ class Decoder(nn.Module):
         )  # (B*T,)
         mask = padding_mask(targets.shape, lengths, targets.device).flatten()  # (B*T,)
         return (nll * mask).sum() / mask.sum()
+
+
+class WritingModel(nn.Module):
+    """A model that writes with ``self.decoder`` from ``self.start(batch)``: the
+    sequence-to-sequence model and the captioner. ``batch`` has ``target_in``,
+    ``target_out``, ``target_lengths`` and ``teacher_forcing``."""
+
+    decoder: Decoder
+
+    def start(self, batch: Any) -> DecoderState:
+        """The decoder's state before the first token, from the batch's inputs."""
+        raise NotImplementedError
+
+    def forward(self, batch: Any, state: Any = None) -> Output:
+        """Teacher-forced (or scheduled-sampling) logits (B, T, V) and the mean loss."""
+        forcing = batch.teacher_forcing if self.training else 1.0
+        logits, _ = self.decoder(batch.target_in, self.start(batch), batch.target_lengths, forcing)
+        loss = None
+        if batch.target_out is not None:
+            loss = self.decoder.loss(logits, batch.target_out, batch.target_lengths)
+        return Output(loss, logits)
+
+    def attend(self, batch: Any) -> tuple[Tensor, Tensor | None]:
+        """Teacher-forced logits (B, T, V) and attention weights (B, T, S) of given targets."""
+        return self.decoder(batch.target_in, self.start(batch), batch.target_lengths)
 
 
 def bridge_state(layer: nn.Module, vector: Tensor, num_layers: int, lstm: bool) -> Any:

@@ -19,8 +19,7 @@ from torch import Tensor, nn
 
 from rnnkit.config import require
 from rnnkit.models.attention import source_mask
-from rnnkit.models.decoder import Decoder, DecoderConfig, DecoderState
-from rnnkit.models.output import Output
+from rnnkit.models.decoder import Decoder, DecoderConfig, DecoderState, WritingModel
 from rnnkit.models.recurrent import check_token_ids
 
 
@@ -51,13 +50,13 @@ class Seq2SeqConfig(DecoderConfig):
         require(self, "source_vocab", self.source_vocab >= 2, "an integer >= 2")
 
 
-class Seq2Seq(nn.Module):
+class Seq2Seq(WritingModel):
     """Encoder, bridge and attentional decoder (see the module docstring)."""
 
     def __init__(self, config: Seq2SeqConfig) -> None:
         super().__init__()
         self.config = c = config
-        D, H, L = (2 if c.bidirectional else 1), c.hidden_size, c.num_layers
+        D, H = (2 if c.bidirectional else 1), c.hidden_size
         self.source_embed = nn.Embedding(c.source_vocab, c.embed_size)
         self.encoder = c.layer(c.embed_size, bidirectional=c.bidirectional)
         self.lstm = self.encoder.state_is_tuple
@@ -65,7 +64,6 @@ class Seq2Seq(nn.Module):
         self.bridge_c = nn.Linear(D * H, H) if self.lstm else None
         self.memory = nn.Linear(D * H, H) if D == 2 else nn.Identity()
         self.decoder = Decoder(c)
-        self.layers = L
 
     def encode(self, source: Tensor, lengths: Tensor) -> DecoderState:
         """Sources (B, S) and their lengths -> the decoder's state before its first token."""
@@ -88,20 +86,8 @@ class Seq2Seq(nn.Module):
     def _directions(self, s: Tensor) -> Tensor:
         """(L*D, B, H) -> (L, B, D*H): each layer's final states of both directions."""
         D = 2 if self.config.bidirectional else 1
-        s = s.view(self.layers, D, *s.shape[1:])  # (L, D, B, H)
+        s = s.view(self.config.num_layers, D, *s.shape[1:])  # (L, D, B, H)
         return torch.cat(list(s.unbind(1)), dim=-1).contiguous()  # (L, B, D*H)
 
-    def forward(self, batch: PairBatch, state: Any = None) -> Output:
-        """Teacher-forced (or scheduled-sampling) logits (B, T, V) and the mean loss."""
-        start = self.encode(batch.source, batch.source_lengths)
-        forcing = batch.teacher_forcing if self.training else 1.0
-        logits, _ = self.decoder(batch.target_in, start, batch.target_lengths, forcing)
-        loss = None
-        if batch.target_out is not None:
-            loss = self.decoder.loss(logits, batch.target_out, batch.target_lengths)
-        return Output(loss, logits)
-
-    def attend(self, batch: PairBatch) -> tuple[Tensor, Tensor | None]:
-        """Teacher-forced logits (B, T, V) and attention weights (B, T, S) of given targets."""
-        start = self.encode(batch.source, batch.source_lengths)
-        return self.decoder(batch.target_in, start, batch.target_lengths)
+    def start(self, batch: PairBatch) -> DecoderState:
+        return self.encode(batch.source, batch.source_lengths)

@@ -10,10 +10,8 @@ and scored once next to a pipeline baseline: a logistic-regression digit classif
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,13 +24,10 @@ from rnnkit.data.parallel import check_language, number_words
 from rnnkit.data.strips import DigitPools, digit_pools, strips
 from rnnkit.models.captioner import CaptionConfig, Captioner, ImageBatch
 from rnnkit.tasks.registry import register_group, register_task
-from rnnkit.tasks.seq2seq_data import Codec, pad
-from rnnkit.tasks.seq2seq_report import table, write_figures
+from rnnkit.tasks.seq2seq_data import Codec, shifted
 from rnnkit.tasks.writer import (
     ScheduledBatches,
     WritingTask,
-    by_tag,
-    standard_keys,
 )
 from rnnkit.training import TrainConfig
 
@@ -127,12 +122,6 @@ class CaptionTask(WritingTask):
     resumable = ("baselines",)
     threads = 1
     unit = "image"
-    target_level = "word"
-
-    def __init__(self, config: CaptionDataConfig, **env: Any) -> None:
-        super().__init__(config, **env)
-        self._codec: Codec | None = None
-        self.outputs: dict[str, list[str]] = {}
 
     # -- data -------------------------------------------------------------------------
 
@@ -151,15 +140,13 @@ class CaptionTask(WritingTask):
             for split, n in sizes.items()
         }
 
-    @property
-    def codec(self) -> Codec:
-        if self._codec is None:
-            c = self.config
-            check_language(c.language)
-            limit = min(10**c.max_digits, 20000)
-            words = [(" ", number_words(n, c.language)) for n in range(limit)]
-            self._codec = Codec.fit(words, source_level="char", target_level="word", max_source=1)
-        return self._codec
+    def fit_codec(self) -> Codec:
+        """Every caption of 0 .. 10**max_digits - 1: the output language, not the data."""
+        c = self.config
+        check_language(c.language)
+        limit = min(10**c.max_digits, 20000)
+        words = [(" ", number_words(n, c.language)) for n in range(limit)]
+        return Codec.fit(words, source_level="char", target_level="word", max_source=1)
 
     def examples(self, split: str) -> tuple[list[Any], list[str]]:
         if split not in ("val", "test"):
@@ -171,13 +158,7 @@ class CaptionTask(WritingTask):
         images = torch.from_numpy(np.stack(inputs)).float()
         if targets is None:
             return ImageBatch(images)
-        y, lengths = pad([self.codec.encode_target(t) for t in targets])
-        y_in = torch.cat([torch.ones(len(targets), 1, dtype=torch.long), y[:, :-1]], 1)
-        y_in = y_in * (torch.arange(y.shape[1]) < lengths[:, None])
-        return ImageBatch(images, y_in, y, lengths)
-
-    def decode_text(self, ids: list[int]) -> str:
-        return self.codec.decode(ids)
+        return ImageBatch(images, *shifted([self.codec.encode_target(t) for t in targets]))
 
     def input_labels(self, index: int) -> list[str]:
         """Image columns as a picture's axis shows them: the digit slot of each column."""
@@ -202,52 +183,20 @@ class CaptionTask(WritingTask):
     def batches(self, train: TrainConfig, model: CaptionConfig) -> ScheduledBatches:
         return ScheduledBatches(StripBatches(self, train.batch_size, train.seed), lambda s: 1.0)
 
-    def evaluate(self, model: nn.Module, split: str) -> dict[str, float]:
-        metrics, outputs = self.score_split(model, split)
-        if split != "val" or self.model is not None:
-            self.outputs[split] = outputs
-        return metrics
-
-    @cached_property
-    def _baseline(self) -> dict[str, Any]:
+    def baseline_scores(self) -> dict[str, Any]:
         return digit_pipeline(self.pools, self.evaluation, self.config.language)
 
-    def baselines(self) -> dict[str, Any]:
-        return self._baseline if self.config.baselines else {}
-
-    def report(
-        self, summary: dict[str, Any], metrics: dict[str, float], baselines: dict[str, Any]
-    ) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "data": f"digit strips (1-{self.config.max_digits} digits, {self.config.language})",
-            "attention": self.model.config.attention if self.model is not None else None,
-            "sizes": {
-                "train images": len(self.pools.digits["train"]),
-                "test": self.config.eval_size,
-            },
-            **metrics,
-            **standard_keys(metrics, baselines),
+    def about(self) -> dict[str, Any]:
+        c = self.config
+        return {
+            "data": f"digit strips (1-{c.max_digits} digits, {c.language})",
+            "sizes": {"train images": len(self.pools.digits["train"]), "test": c.eval_size},
         }
-        if "test" in self.outputs:
-            _, captions, numbers = self.evaluation["test"]
-            tags = [f"{len(n)}-digit" for n in numbers]
-            out["test_by_tag"] = by_tag(self.outputs["test"], captions, tags)
-        if baselines:
-            out["baselines"] = {baselines["name"]: baselines}
-        return out
 
-    def figures(self, result: dict[str, Any], root: Path) -> list[Path]:
-        return write_figures(self, result, root)
-
-    def artefacts(self) -> dict[str, Any]:
-        return {"codec": self.codec.to_dict()}
-
-    def restore(self, artefact: Callable[[str], Any]) -> None:
-        self._codec = Codec.from_dict(artefact("codec"))
-
-    @staticmethod
-    def describe(r: dict[str, Any]) -> str:
-        return table(r)
+    def tags(self, split: str) -> list[str] | None:
+        if split not in self.evaluation:
+            return None
+        return [f"{len(n)}-digit" for n in self.evaluation[split][2]]
 
     def headline(self, model: CaptionConfig, train: TrainConfig) -> str:
         n = len(self.pools.digits["train"])

@@ -19,10 +19,9 @@ from rnnkit.config import Config, require
 from rnnkit.data.strips import compose
 from rnnkit.tasks.base import Console
 from rnnkit.tasks.caption import CaptionTask
-from rnnkit.tasks.lifecycle import aggregate, load
+from rnnkit.tasks.lifecycle import aggregate, load, seed_runs
 from rnnkit.tasks.registry import Command, Group, register_command
 from rnnkit.tasks.seq2seq_report import attention_maps, table
-from rnnkit.tasks.writer import standard_keys
 
 
 @dataclass
@@ -93,24 +92,13 @@ class CaptionEvalOptions(Config):
 
 
 def evaluate_run(path: str | Path) -> dict[str, Any]:
-    root = Path(path)
-    if not (root / "config.json").exists() and (root / "seeds.json").exists():
-        runs = sorted(root.glob("seed-*"), key=lambda p: int(p.name.split("-")[1]))
+    """The validation and test strips written and scored again, next to the baseline; a
+    directory of --seeds runs: every run, with the mean and standard deviation."""
+    runs = seed_runs(path)
+    if runs is not None:
         return aggregate([evaluate_run(p) for p in runs])
-    loaded = load(root, expect=CaptionTask)
-    task: CaptionTask = loaded.task  # type: ignore[assignment]
-    task.model = loaded.model
-    metrics: dict[str, Any] = {}
-    for split in ("val", "test"):
-        metrics.update(task.evaluate(loaded.model, split))
-    baseline = task.baselines()
-    return {
-        "data": f"digit strips (1-{task.config.max_digits} digits, {task.config.language})",
-        "attention": loaded.model_config.attention,
-        **metrics,
-        **standard_keys(metrics, baseline),
-        "baselines": {baseline["name"]: baseline} if baseline else {},
-    }
+    loaded = load(path, expect=CaptionTask)
+    return loaded.task.rescore(loaded.model)  # type: ignore[attr-defined]
 
 
 def run_eval(console: Console, *, options: CaptionEvalOptions, seed: int) -> dict[str, Any]:

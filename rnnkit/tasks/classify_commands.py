@@ -16,7 +16,7 @@ from rnnkit.data.labelled import load_file
 from rnnkit.tasks.base import Console
 from rnnkit.tasks.classify import ClassifyTask, model_name
 from rnnkit.tasks.classify_report import table
-from rnnkit.tasks.lifecycle import aggregate, check_fingerprint, load
+from rnnkit.tasks.lifecycle import aggregate, check_fingerprint, load, seed_runs
 from rnnkit.tasks.registry import Command, Group, register_command
 
 # -- predict -----------------------------------------------------------------------------
@@ -98,10 +98,10 @@ class ClassifyEvalOptions(Config):
 def evaluate_run(path: str | Path) -> dict[str, Any]:
     """A run's validation and test scores again, next to the baselines on the same splits;
     a directory of --seeds runs: every run, with the mean and standard deviation."""
-    root = Path(path)
-    if not (root / "config.json").exists() and (root / "seeds.json").exists():
-        runs = sorted(root.glob("seed-*"), key=lambda p: int(p.name.split("-")[1]))
+    runs = seed_runs(path)
+    if runs is not None:
         return aggregate([evaluate_run(p) for p in runs])
+    root = Path(path)
     loaded = load(root, expect=ClassifyTask)
     task: ClassifyTask = loaded.task  # type: ignore[assignment]
     check_fingerprint(root, loaded.config, task)

@@ -384,6 +384,14 @@ def aggregate(results: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def seed_runs(path: str | Path) -> list[Path] | None:
+    """The ``seed-S`` runs of a ``--seeds`` directory in seed order, or None for one run."""
+    root = Path(path)
+    if (root / "config.json").exists() or not (root / "seeds.json").exists():
+        return None
+    return sorted(root.glob("seed-*"), key=lambda p: int(p.name.split("-")[1]))
+
+
 def make_run(configs: dict[str, Any], console: Console, dist: DistInfo, unit: str) -> Run:
     """A Run from a train command's configs (groups model, train, run)."""
     options: RunOptions = configs["run"]

@@ -11,7 +11,6 @@ otherwise. ``translate`` and ``eval`` are in rnnkit.tasks.seq2seq_commands.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -27,12 +26,9 @@ from rnnkit.data.parallel import Parallel, load_parallel
 from rnnkit.models.seq2seq import PairBatch, Seq2Seq, Seq2SeqConfig
 from rnnkit.tasks.registry import register_group, register_task
 from rnnkit.tasks.seq2seq_data import Codec, collate, split
-from rnnkit.tasks.seq2seq_report import table, write_figures
 from rnnkit.tasks.writer import (
     ScheduledBatches,
     WritingTask,
-    by_tag,
-    standard_keys,
     teacher_forcing,
 )
 from rnnkit.training import TrainConfig
@@ -80,13 +76,6 @@ class TranslateConfig(Config):
         require(self, "length_penalty", self.length_penalty >= 0, "a number >= 0")
 
 
-class Seq2SeqModel(Seq2Seq):
-    """The seq2seq model with the writing-task entry point ``start(batch)``."""
-
-    def start(self, batch: PairBatch) -> Any:
-        return self.encode(batch.source, batch.source_lengths)
-
-
 @register_task
 class Seq2SeqTask(WritingTask):
     """An attentional encoder-decoder next to a rule-based or copy baseline."""
@@ -129,11 +118,6 @@ class Seq2SeqTask(WritingTask):
     threads = 1
     unit = "pair"
 
-    def __init__(self, config: TranslateConfig, **env: Any) -> None:
-        super().__init__(config, **env)
-        self._codec: Codec | None = None
-        self.outputs: dict[str, list[str]] = {}  # split -> outputs of the final evaluation
-
     # -- data -------------------------------------------------------------------------
 
     @cached_property
@@ -151,22 +135,15 @@ class Seq2SeqTask(WritingTask):
         d.source_level, d.target_level = c.source_level, c.target_level
         return d
 
-    @property
-    def target_level(self) -> str:  # type: ignore[override]
-        return self.config.target_level
-
-    @property
-    def codec(self) -> Codec:
-        if self._codec is None:
-            c, train = self.config, self.data.pairs["train"]
-            longest = max(len(split(s, c.source_level)) for s, _ in train)
-            self._codec = Codec.fit(
-                train,
-                source_level=c.source_level,
-                target_level=c.target_level,
-                max_source=c.max_source or 2 * longest,
-            )
-        return self._codec
+    def fit_codec(self) -> Codec:
+        c, train = self.config, self.data.pairs["train"]
+        longest = max(len(split(s, c.source_level)) for s, _ in train)
+        return Codec.fit(
+            train,
+            source_level=c.source_level,
+            target_level=c.target_level,
+            max_source=c.max_source or 2 * longest,
+        )
 
     @cached_property
     def encoded(self) -> dict[str, tuple[list[np.ndarray], list[np.ndarray]]]:
@@ -186,9 +163,6 @@ class Seq2SeqTask(WritingTask):
             return collate(inputs)
         return collate(inputs, [self.codec.encode_target(t) for t in targets])
 
-    def decode_text(self, ids: list[int]) -> str:
-        return self.codec.decode(ids)
-
     def input_labels(self, index: int) -> list[str]:
         """The tokens of test source ``index``, as a picture's axis shows them."""
         return self.codec.source_labels(self.data.pairs["test"][index][0])
@@ -204,7 +178,7 @@ class Seq2SeqTask(WritingTask):
         )
 
     def build_model(self, config: Seq2SeqConfig) -> nn.Module:
-        return Seq2SeqModel(config)
+        return Seq2Seq(config)
 
     def batches(self, train: TrainConfig, model: Seq2SeqConfig) -> ScheduledBatches:
         sources, targets = self.encoded["train"]
@@ -223,52 +197,32 @@ class Seq2SeqTask(WritingTask):
             ),
         )
 
-    def evaluate(self, model: nn.Module, split: str) -> dict[str, float]:
-        final = split != "val" or self.model is not None
-        beam = self.config.beam if split != "val" else 1
-        metrics, outputs = self.score_split(
-            model, split, beam=beam, alpha=self.config.length_penalty
-        )
-        if final:
-            self.outputs[split] = outputs
-        return metrics
+    def decoding(self) -> dict[str, Any]:
+        return {"beam": self.config.beam, "alpha": self.config.length_penalty}
 
-    @cached_property
-    def _baseline(self) -> dict[str, Any]:
+    def baseline_scores(self) -> dict[str, Any]:
         splits = {k: (self.data.sources(k), self.data.targets(k)) for k in self.data.pairs}
         if self.data.name == "dates":
             return {"name": "dateutil", **dateutil_baseline(splits)}
         return {"name": "copy", **copy_baseline(splits, self.config.target_level)}
 
-    def baselines(self) -> dict[str, Any]:
-        return self._baseline if self.config.baselines else {}
+    def about(self) -> dict[str, Any]:
+        return {"data": self.data.name, "sizes": {k: len(v) for k, v in self.data.pairs.items()}}
+
+    def tags(self, split: str) -> list[str] | None:
+        return self.data.tags.get(split)
 
     def report(
         self, summary: dict[str, Any], metrics: dict[str, float], baselines: dict[str, Any]
     ) -> dict[str, Any]:
-        d = self.data
-        out: dict[str, Any] = {
-            "data": d.name,
-            "attention": self.model.config.attention if self.model is not None else None,
-            "sizes": {k: len(v) for k, v in d.pairs.items()},
-            **metrics,
-            **standard_keys(metrics, baselines),
-        }
-        for name in ("test", "heldout"):
-            if name in self.outputs and d.tags.get(name):
-                out[f"{name}_by_tag"] = by_tag(self.outputs[name], d.targets(name), d.tags[name])
+        out = super().report(summary, metrics, baselines)
         if "test" in self.outputs:
             out["test_errors"] = [
                 {"source": s, "target": t, "output": o}
-                for (s, t), o in zip(d.pairs["test"], self.outputs["test"])
+                for (s, t), o in zip(self.data.pairs["test"], self.outputs["test"])
                 if o != t
             ][:20]
-        if baselines:
-            out["baselines"] = {baselines["name"]: baselines}
         return out
-
-    def figures(self, result: dict[str, Any], root: Path) -> list[Path]:
-        return write_figures(self, result, root)
 
     # -- runs -------------------------------------------------------------------------
 
@@ -277,16 +231,6 @@ class Seq2SeqTask(WritingTask):
         if not path.is_file():
             return None
         return {"source": "TranslateConfig.data", "files": [file_identity(path)]}
-
-    def artefacts(self) -> dict[str, Any]:
-        return {"codec": self.codec.to_dict()}
-
-    def restore(self, artefact: Callable[[str], Any]) -> None:
-        self._codec = Codec.from_dict(artefact("codec"))
-
-    @staticmethod
-    def describe(r: dict[str, Any]) -> str:
-        return table(r)
 
     def headline(self, model: Seq2SeqConfig, train: TrainConfig) -> str:
         sizes = {k: len(v) for k, v in self.data.pairs.items()}

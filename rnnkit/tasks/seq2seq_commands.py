@@ -18,11 +18,10 @@ from rnnkit.baselines.translation import METRICS
 from rnnkit.config import Config, require
 from rnnkit.generation.sampling import SamplingConfig
 from rnnkit.tasks.base import Console
-from rnnkit.tasks.lifecycle import aggregate, check_fingerprint, load
+from rnnkit.tasks.lifecycle import aggregate, check_fingerprint, load, seed_runs
 from rnnkit.tasks.registry import Command, Group, register_command
 from rnnkit.tasks.seq2seq import Seq2SeqTask
 from rnnkit.tasks.seq2seq_report import attention_maps, table
-from rnnkit.tasks.writer import standard_keys
 
 
 @dataclass
@@ -134,29 +133,17 @@ class Seq2SeqEvalOptions(Config):
 
 
 def evaluate_run(path: str | Path, beam: int | None = None) -> dict[str, Any]:
-    """Every held-out split written and scored again, next to the baseline."""
-    root = Path(path)
-    if not (root / "config.json").exists() and (root / "seeds.json").exists():
-        runs = sorted(root.glob("seed-*"), key=lambda p: int(p.name.split("-")[1]))
+    """Every held-out split written and scored again, next to the baseline; a directory
+    of --seeds runs: every run, with the mean and standard deviation."""
+    runs = seed_runs(path)
+    if runs is not None:
         return aggregate([evaluate_run(p, beam) for p in runs])
-    loaded = load(root, expect=Seq2SeqTask)
+    loaded = load(path, expect=Seq2SeqTask)
     task: Seq2SeqTask = loaded.task  # type: ignore[assignment]
-    check_fingerprint(root, loaded.config, task)
+    check_fingerprint(path, loaded.config, task)
     if beam is not None:
         task.config = task.config.replace(beam=beam)
-    task.model = loaded.model
-    metrics: dict[str, Any] = {}
-    for split in task.held_out:
-        metrics.update(task.evaluate(loaded.model, split))
-    baseline = task.baselines()
-    return {
-        "data": task.data.name,
-        "attention": loaded.model_config.attention,
-        "beam": task.config.beam,
-        **metrics,
-        **standard_keys(metrics, baseline),
-        "baselines": {baseline["name"]: baseline} if baseline else {},
-    }
+    return task.rescore(loaded.model)
 
 
 def run_eval(console: Console, *, options: Seq2SeqEvalOptions, seed: int) -> dict[str, Any]:

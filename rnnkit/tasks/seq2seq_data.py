@@ -132,6 +132,14 @@ def pad(arrays: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
     return x, lengths
 
 
+def shifted(targets: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Targets ending in </s> -> (decoder input <s> y_1..y_{n-1}, output, lengths), padded."""
+    y, lengths = pad(targets)
+    y_in = torch.cat([torch.ones(len(targets), 1, dtype=torch.long), y[:, :-1]], 1)
+    y_in = y_in * (torch.arange(y.shape[1]) < lengths[:, None])  # padding stays 0
+    return y_in, y, lengths
+
+
 def collate(
     sources: Sequence[np.ndarray], targets: Sequence[np.ndarray] | None = None
 ) -> PairBatch:
@@ -139,7 +147,4 @@ def collate(
     x, lengths = pad(sources)
     if targets is None:
         return PairBatch(x, lengths)
-    y, y_lengths = pad(targets)
-    y_in = torch.cat([torch.ones(len(targets), 1, dtype=torch.long), y[:, :-1]], 1)
-    y_in = y_in * (torch.arange(y.shape[1]) < y_lengths[:, None])  # padding stays 0
-    return PairBatch(x, lengths, y_in, y, y_lengths)
+    return PairBatch(x, lengths, *shifted(targets))

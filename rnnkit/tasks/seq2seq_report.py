@@ -73,7 +73,7 @@ def attention_maps(
         model.train(was)
     maps = []
     for i, (out, source) in enumerate(zip(outputs, labels)):
-        tokens = [*split(out, task.target_level), "</s>"]
+        tokens = [*split(out, task.codec.target_level), "</s>"]
         maps.append(
             AttentionMap(source, tokens, weights[i, : len(tokens), : len(source)].double().numpy())
         )

@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -24,6 +26,8 @@ from rnnkit.generation.batched import Hypothesis, beam_search_batch, decode_batc
 from rnnkit.generation.sampling import SamplingConfig
 from rnnkit.models.decoder import Decoder
 from rnnkit.tasks.base import Task
+from rnnkit.tasks.seq2seq_data import Codec
+from rnnkit.tasks.seq2seq_report import table, write_figures
 from rnnkit.training.batches import ShuffledBatches
 
 EVAL_BATCH = 256
@@ -65,26 +69,121 @@ class ScheduledBatches:
 
 
 class WritingTask(Task):
-    """Base of tasks whose model writes a text (see the module docstring)."""
+    """Base of tasks whose model writes a text (see the module docstring).
 
-    target_level: str = "char"  # how exact match is not affected; BLEU's tokens
+    A subclass provides its inputs (``examples``, ``collate``, ``input_labels``), its
+    vocabularies (``fit_codec``), what its result says of the data (``about``, ``tags``)
+    and its baseline (``baseline_scores``); evaluation, the report, the pictures and the
+    codec artefact are shared.
+    """
+
+    def __init__(self, config: Any, **env: Any) -> None:
+        super().__init__(config, **env)
+        self._codec: Codec | None = None  # fitted on first use, or restored from a run
+        self.outputs: dict[str, list[str]] = {}  # split -> outputs of the final evaluation
 
     # -- what a writing task provides ---------------------------------------------------
 
     def examples(self, split: str) -> tuple[list[Any], list[str]]:
-        """(encoded inputs, reference texts) of a split."""
+        """(encoded inputs, reference texts) of a split ([], [] where it has none)."""
         raise NotImplementedError
 
     def collate(self, inputs: Sequence[Any], targets: Sequence[str] | None = None) -> Any:
         """A model batch of encoded inputs (and their reference texts)."""
         raise NotImplementedError
 
-    def decode_text(self, ids: list[int]) -> str:
+    def input_labels(self, index: int) -> list[str]:
+        """The input positions of test example ``index``, as an attention map's axis."""
         raise NotImplementedError
 
-    def baseline_outputs(self) -> dict[str, Any]:
-        """The baseline's scores on val/test/heldout ({} for none)."""
+    def fit_codec(self) -> Codec:
+        """The vocabularies, from the training data."""
+        raise NotImplementedError
+
+    def about(self) -> dict[str, Any]:
+        """What a result says of the data: {"data": name, "sizes": {...}}."""
+        raise NotImplementedError
+
+    def tags(self, split: str) -> list[str] | None:
+        """A tag per example of a split (date format, number of digits), or None."""
+        return None
+
+    def baseline_scores(self) -> dict[str, Any]:
+        """The baseline's scores on val/test/heldout, with its "name" ({} for none)."""
         return {}
+
+    def decoding(self) -> dict[str, Any]:
+        """How the final scores are written: {"beam": W, "alpha": length penalty}."""
+        return {"beam": 1, "alpha": 1.0}
+
+    # -- shared ---------------------------------------------------------------------------
+
+    @property
+    def codec(self) -> Codec:
+        if self._codec is None:
+            self._codec = self.fit_codec()
+        return self._codec
+
+    def decode_text(self, ids: list[int]) -> str:
+        return self.codec.decode(ids)
+
+    def evaluate(self, model: nn.Module, split: str) -> dict[str, float]:
+        """Loss and scores of ``split``: validation written greedily, the others as
+        ``decoding`` says; the outputs of the final evaluation are kept for the report."""
+        final = split != "val" or self.model is not None
+        settings = self.decoding() if split != "val" else {}
+        metrics, outputs = self.score_split(model, split, **settings)
+        if final:
+            self.outputs[split] = outputs
+        return metrics
+
+    @cached_property
+    def _baseline(self) -> dict[str, Any]:
+        return self.baseline_scores()
+
+    def baselines(self) -> dict[str, Any]:
+        return self._baseline if self.config.baselines else {}
+
+    def report(
+        self, summary: dict[str, Any], metrics: dict[str, float], baselines: dict[str, Any]
+    ) -> dict[str, Any]:
+        model = self.model
+        out: dict[str, Any] = {
+            **self.about(),
+            "attention": model.config.attention if model is not None else None,
+            **metrics,
+            **standard_keys(metrics, baselines),
+        }
+        for split in ("test", "heldout"):
+            tags = self.tags(split)
+            if split in self.outputs and tags:
+                out[f"{split}_by_tag"] = by_tag(self.outputs[split], self.examples(split)[1], tags)
+        if baselines:
+            out["baselines"] = {baselines["name"]: baselines}
+        return out
+
+    def rescore(self, model: nn.Module) -> dict[str, Any]:
+        """A trained model's held-out splits written and scored again, with the baseline
+        (``eval`` commands)."""
+        self.model = model
+        metrics: dict[str, Any] = {}
+        for split in self.held_out:
+            metrics.update(self.evaluate(model, split))
+        result = self.report({}, metrics, self.baselines())
+        return {**result, "decoding": self.decoding()}
+
+    def figures(self, result: dict[str, Any], root: Path) -> list[Path]:
+        return write_figures(self, result, root)
+
+    def artefacts(self) -> dict[str, Any]:
+        return {"codec": self.codec.to_dict()}
+
+    def restore(self, artefact: Callable[[str], Any]) -> None:
+        self._codec = Codec.from_dict(artefact("codec"))
+
+    @staticmethod
+    def describe(r: dict[str, Any]) -> str:
+        return table(r)
 
     # -- writing ------------------------------------------------------------------------
 
@@ -157,7 +256,7 @@ class WritingTask(Task):
             self.decode_text(h.tokens) for h in self.write(model, inputs, beam=beam, alpha=alpha)
         ]
         metrics = {f"{split}_loss": self.loss(model, inputs, targets)}
-        for key, value in scores(outputs, targets, level=self.target_level).items():
+        for key, value in scores(outputs, targets, level=self.codec.target_level).items():
             metrics[f"{split}_{key}"] = value
         return metrics, outputs
 
