@@ -107,20 +107,8 @@ class CaptionTask(WritingTask):
         "attention": "none",
         "dropout": 0.1,
     }
-    train_defaults = {
-        "steps": 15000,
-        "minutes": 10.0,
-        "batch_size": 64,
-        "lr": 3e-3,
-        "optimizer": "adamw",
-        "weight_decay": 1e-4,
-        "schedule": "cosine",
-        "clip": 1.0,
-        "eval_every": 250,
-        "log_every": 100,
-    }
+    train_defaults = {**WritingTask.train_defaults, "steps": 15000}
     resumable = ("baselines",)
-    threads = 1
     unit = "image"
 
     # -- data -------------------------------------------------------------------------

@@ -101,21 +101,9 @@ class Seq2SeqTask(WritingTask):
         "bidirectional": True,
         "dropout": 0.1,
     }
-    train_defaults = {
-        "steps": 4000,
-        "minutes": 10.0,
-        "batch_size": 64,
-        "lr": 3e-3,
-        "optimizer": "adamw",
-        "weight_decay": 1e-4,
-        "schedule": "cosine",
-        "clip": 1.0,
-        "eval_every": 250,
-        "log_every": 100,
-    }
+    train_defaults = {**WritingTask.train_defaults, "steps": 4000}
     resumable = ("baselines", "beam", "length_penalty")
     held_out = ("val", "test", "heldout")
-    threads = 1
     unit = "pair"
 
     # -- data -------------------------------------------------------------------------

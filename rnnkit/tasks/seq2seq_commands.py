@@ -172,7 +172,6 @@ register_command(
         f"and score them ({', '.join(METRICS)}) next to the baseline on the same pairs.",
         groups=(Group("options", Seq2SeqEvalOptions, "run"),),
         run=run_eval,
-        describe=None,
         threads=1,
     )
 )

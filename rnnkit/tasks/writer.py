@@ -77,6 +77,19 @@ class WritingTask(Task):
     codec artefact are shared.
     """
 
+    train_defaults = {  # what both writing tasks train with (each sets its own steps)
+        "minutes": 10.0,
+        "batch_size": 64,
+        "lr": 3e-3,
+        "optimizer": "adamw",
+        "weight_decay": 1e-4,
+        "schedule": "cosine",
+        "clip": 1.0,
+        "eval_every": 250,
+        "log_every": 100,
+    }
+    threads = 1  # small recurrent models: one thread is the fastest on a shared CPU
+
     def __init__(self, config: Any, **env: Any) -> None:
         super().__init__(config, **env)
         self._codec: Codec | None = None  # fitted on first use, or restored from a run
