@@ -26,7 +26,6 @@ from rnnkit.models.captioner import CaptionConfig, Captioner, ImageBatch
 from rnnkit.tasks.registry import register_group, register_task
 from rnnkit.tasks.seq2seq_data import Codec, shifted
 from rnnkit.tasks.writer import (
-    ScheduledBatches,
     WritingTask,
 )
 from rnnkit.training import TrainConfig
@@ -168,8 +167,8 @@ class CaptionTask(WritingTask):
     def build_model(self, config: CaptionConfig) -> nn.Module:
         return Captioner(config)
 
-    def batches(self, train: TrainConfig, model: CaptionConfig) -> ScheduledBatches:
-        return ScheduledBatches(StripBatches(self, train.batch_size, train.seed), lambda s: 1.0)
+    def batches(self, train: TrainConfig, model: CaptionConfig) -> StripBatches:
+        return StripBatches(self, train.batch_size, train.seed)
 
     def baseline_scores(self) -> dict[str, Any]:
         return digit_pipeline(self.pools, self.evaluation, self.config.language)

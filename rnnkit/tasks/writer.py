@@ -36,9 +36,9 @@ EVAL_BATCH = 256
 def teacher_forcing(schedule: str, step: int, steps: int, floor: float) -> float:
     """The probability of reading the true previous token at training step ``step``.
 
-    linear: 1 -> floor over ``steps``; exponential: floor ** (step / steps);
-    inverse-sigmoid: k / (k + exp(step / k)) with k = steps / 10 (Bengio et al. 2015),
-    rescaled to end at the floor. ``none``: always 1 (teacher forcing).
+    With x = min(1, step / steps): linear 1 - x; exponential 0.001 ** x; inverse-sigmoid
+    k / (k + exp(step / k)) with k = steps / 10 (Bengio et al. 2015); each rescaled from
+    [0, 1] to [floor, 1]. ``none``: always 1 (teacher forcing).
     """
     if schedule == "none":
         return 1.0
