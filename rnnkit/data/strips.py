@@ -5,7 +5,8 @@ to [0, 1]) side by side on a canvas of ``8 x 8 * max_digits`` pixels, left-align
 rest blank; its caption is the number in words (num2words, "three hundred and twelve").
 The digit *images* are split once (stratified by digit) into train, validation and test
 pools, so every test strip is made of images never seen in training. Training strips
-are drawn afresh each epoch; validation and test strips are fixed by the seed.
+are drawn afresh each epoch (optionally with each digit shifted by a pixel or two);
+validation and test strips are fixed by the seed and never shifted.
 """
 
 from __future__ import annotations
@@ -55,28 +56,54 @@ def random_numbers(rng: np.random.Generator, n: int, max_digits: int) -> list[st
     return out
 
 
+def shift(image: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """An image moved by (dy, dx) pixels; what moves in is blank."""
+    out = np.zeros_like(image)
+    H, W = image.shape
+    out[max(0, dy) : H + min(0, dy), max(0, dx) : W + min(0, dx)] = image[
+        max(0, -dy) : H - max(0, dy), max(0, -dx) : W - max(0, dx)
+    ]
+    return out
+
+
 def compose(
-    pools: DigitPools, split: str, numbers: list[str], rng: np.random.Generator, max_digits: int
+    pools: DigitPools,
+    split: str,
+    numbers: list[str],
+    rng: np.random.Generator,
+    max_digits: int,
+    jitter: int = 0,
 ) -> np.ndarray:
-    """Strips (N, 8, 8 * max_digits) writing ``numbers`` with random images of ``split``."""
+    """Strips (N, 8, 8 * max_digits) writing ``numbers`` with random images of ``split``,
+    each digit moved by up to ``jitter`` pixels each way (augmentation)."""
     images, digits = pools.images[split], pools.digits[split]
     by_digit = [np.flatnonzero(digits == k) for k in range(10)]
     canvas = np.zeros((len(numbers), 8, 8 * max_digits), dtype=np.float32)
     for i, number in enumerate(numbers):
         for j, ch in enumerate(number):
             choices = by_digit[int(ch)]
-            canvas[i, :, 8 * j : 8 * j + 8] = images[choices[rng.integers(len(choices))]]
+            image = images[choices[rng.integers(len(choices))]]
+            if jitter:
+                image = shift(image, *rng.integers(-jitter, jitter + 1, size=2))
+            canvas[i, :, 8 * j : 8 * j + 8] = image
     return canvas
 
 
 def strips(
-    pools: DigitPools, split: str, n: int, *, seed: int, max_digits: int = 4, lang: str = "en"
+    pools: DigitPools,
+    split: str,
+    n: int,
+    *,
+    seed: int,
+    max_digits: int = 4,
+    lang: str = "en",
+    jitter: int = 0,
 ) -> tuple[np.ndarray, list[str], list[str]]:
     """``n`` strips of ``split``: (images (N, 8, W), captions, numbers as digits)."""
     rng = np.random.default_rng([seed, ("train", "val", "test").index(split)])
     numbers = random_numbers(rng, n, max_digits)
     return (
-        compose(pools, split, numbers, rng, max_digits),
+        compose(pools, split, numbers, rng, max_digits, jitter),
         [number_words(int(x), lang) for x in numbers],
         numbers,
     )

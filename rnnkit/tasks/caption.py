@@ -45,6 +45,7 @@ class CaptionDataConfig(Config):
     max_digits: int = 4  # digits per strip at most (the canvas is 8 x 8*max_digits pixels)
     language: str = "en"  # language of the captions (num2words)
     epoch_size: int = 20000  # training strips drawn per epoch (new ones every epoch)
+    jitter: int = 0  # shift each training digit by up to N pixels each way (augmentation)
     eval_size: int = 2000  # test strips (validation: half as many)
     split_seed: int = 0  # seed of the image split and the evaluation strips
     baselines: bool = True  # score the digit-classifier baseline on the same strips
@@ -54,6 +55,7 @@ class CaptionDataConfig(Config):
         for name in ("epoch_size", "eval_size"):
             require(self, name, getattr(self, name) >= 1, "an integer >= 1")
         require(self, "split_seed", self.split_seed >= 0, "an integer >= 0")
+        require(self, "jitter", 0 <= self.jitter <= 3, "an integer in 0..3")
 
 
 class StripBatches:
@@ -74,6 +76,7 @@ class StripBatches:
             seed=self.seed * 100_003 + epoch + 7,
             max_digits=t.config.max_digits,
             lang=t.config.language,
+            jitter=t.config.jitter,
         )
         for i in range(0, len(captions), self.batch_size):
             yield t.collate(

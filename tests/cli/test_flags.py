@@ -235,6 +235,7 @@ def scenarios(tmp, runs):
     cap = ["caption", "train", "--hidden", "4", "--embed", "4", "--batch-size", "4", "--steps", "2"]
     cap += ["--max-digits", "2", "--language", "fr", "--epoch-size", "8", "--eval-size", "4"]
     cap += ["--split-seed", "1", "--features", "4", "--block", "8", "--attention", "dot"]
+    cap += ["--jitter", "1"]
     yield ("caption", "train"), [*cap, "--out", str(tmp / "cap")]
     yield ("caption", "train"), [*cap, "--no-baselines"]
     run = str(tmp / "cap")
