@@ -48,6 +48,7 @@ class CaptionDataConfig(Config):
     jitter: int = 0  # shift each training digit by up to N pixels each way (augmentation)
     eval_size: int = 2000  # test strips (validation: half as many)
     split_seed: int = 0  # seed of the image split and the evaluation strips
+    pretrain_steps: int = 1000  # first train the block encoder to classify the training digits
     baselines: bool = True  # score the digit-classifier baseline on the same strips
 
     def validate(self) -> None:
@@ -56,6 +57,7 @@ class CaptionDataConfig(Config):
             require(self, name, getattr(self, name) >= 1, "an integer >= 1")
         require(self, "split_seed", self.split_seed >= 0, "an integer >= 0")
         require(self, "jitter", 0 <= self.jitter <= 3, "an integer in 0..3")
+        require(self, "pretrain_steps", self.pretrain_steps >= 0, "an integer >= 0")
 
 
 class StripBatches:
@@ -168,7 +170,10 @@ class CaptionTask(WritingTask):
         )
 
     def build_model(self, config: CaptionConfig) -> nn.Module:
-        return Captioner(config)
+        model = Captioner(config)
+        if not self._restored and self.config.pretrain_steps:
+            pretrain_blocks(model, self.pools, self.config.pretrain_steps)
+        return model
 
     def batches(self, train: TrainConfig, model: CaptionConfig) -> StripBatches:
         return StripBatches(self, train.batch_size, train.seed)
@@ -195,6 +200,28 @@ class CaptionTask(WritingTask):
             f"strips; MLP + {model.cell.upper()} H={model.hidden_size}, attention "
             f"{model.attention}, up to {train.steps} steps"
         )
+
+
+def pretrain_blocks(model: Captioner, pools: DigitPools, steps: int, batch: int = 64) -> float:
+    """Train the block encoder (and a linear classifier on its features, then dropped) to
+    tell the training split's digit images apart: the captioning counterpart of starting
+    from an image classifier. Returns the last batch's cross-entropy."""
+    x = torch.from_numpy(pools.images["train"])  # (N, 8, 8)
+    y = torch.from_numpy(pools.digits["train"])
+    block = model.config.block
+    if x.shape[2] != block:
+        raise ValueError(f"pretraining reads 8-pixel digits; CaptionConfig.block is {block}")
+    head = nn.Linear(model.config.hidden_size, 10)
+    params = [*model.blocks.parameters(), *head.parameters()]
+    opt = torch.optim.Adam(params, lr=1e-3)
+    loss = torch.zeros(())
+    for _ in range(steps):
+        idx = torch.randint(0, len(x), (min(batch, len(x)),))
+        loss = nn.functional.cross_entropy(head(model.read_blocks(x[idx])), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return float(loss.detach())
 
 
 def digit_pipeline(

@@ -93,6 +93,7 @@ class WritingTask(Task):
     def __init__(self, config: Any, **env: Any) -> None:
         super().__init__(config, **env)
         self._codec: Codec | None = None  # fitted on first use, or restored from a run
+        self._restored = False  # a loaded run: its weights come from its checkpoint
         self.outputs: dict[str, list[str]] = {}  # split -> outputs of the final evaluation
 
     # -- what a writing task provides ---------------------------------------------------
@@ -193,6 +194,7 @@ class WritingTask(Task):
 
     def restore(self, artefact: Callable[[str], Any]) -> None:
         self._codec = Codec.from_dict(artefact("codec"))
+        self._restored = True
 
     @staticmethod
     def describe(r: dict[str, Any]) -> str:

@@ -236,8 +236,8 @@ def scenarios(tmp, runs):
     cap += ["--max-digits", "2", "--language", "fr", "--epoch-size", "8", "--eval-size", "4"]
     cap += ["--split-seed", "1", "--features", "4", "--block", "8", "--attention", "dot"]
     cap += ["--jitter", "1"]
-    yield ("caption", "train"), [*cap, "--out", str(tmp / "cap")]
-    yield ("caption", "train"), [*cap, "--no-baselines"]
+    yield ("caption", "train"), [*cap, "--out", str(tmp / "cap"), "--encoder", "mlp"]
+    yield ("caption", "train"), [*cap, "--no-baselines", "--channels", "4", "--pretrain-steps", "3"]
     run = str(tmp / "cap")
     yield (
         ("caption", "predict"),

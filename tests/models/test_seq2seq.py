@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from rnnkit.models.attention import Attention, source_mask
-from rnnkit.models.captioner import CaptionConfig, Captioner, ImageBatch
+from rnnkit.models.captioner import CaptionConfig, Captioner, ImageBatch, block_encoder
 from rnnkit.models.seq2seq import PairBatch, Seq2Seq, Seq2SeqConfig
 
 ATTENTION = ["none", "additive", "dot", "general"]
@@ -148,3 +148,20 @@ def test_captioner_step_equals_forward(attention):
     torch.testing.assert_close(torch.stack(steps, 1)[0], logits[0], atol=1e-6, rtol=1e-5)
     with pytest.raises(ValueError, match=r"images must be \(B, 8, 32\)"):
         m.start(ImageBatch(torch.rand(2, 8, 24)))
+
+
+@pytest.mark.parametrize("encoder", ["cnn", "mlp"])
+def test_each_block_is_read_alone(encoder):
+    """A block's features depend on that block's pixels only (a shared reader)."""
+    torch.manual_seed(0)
+    c = CaptionConfig(
+        hidden_size=8, target_vocab=6, encoder=encoder, channels=16, features=6, attention="dot"
+    )
+    m = Captioner(c).eval()
+    images = torch.rand(2, 8, 32)
+    changed = images.clone()
+    changed[:, :, 8:16] = 0.0  # blank the second block
+    before, after = m.start(ImageBatch(images)).memory, m.start(ImageBatch(changed)).memory
+    torch.testing.assert_close(before[:, [0, 2, 3]], after[:, [0, 2, 3]])
+    assert not torch.allclose(before[:, 1], after[:, 1])
+    assert block_encoder(c)(torch.rand(5, 8, 8)).shape == (5, 8)
