@@ -1,7 +1,9 @@
 """`rnnkit caption train`: image captioning, one-to-many: a strip of digits -> the number in words.
 
-A small MLP encodes the image (1-4 of scikit-learn's handwritten 8x8 digits side by side,
-rnnkit.data.strips) to one vector, the decoder's initial state; the decoder writes the
+A small CNN, shared by the image's 8-pixel column blocks and first trained to classify
+the training digits (``pretrain_steps``), encodes the image (1-4 of scikit-learn's
+handwritten 8x8 digits side by side, rnnkit.data.strips) to one vector, the decoder's
+initial state; the decoder writes the
 number in words, word by word ("three hundred and twelve"), optionally attending over
 the image's columns. The test strips are made of digit images never seen in training,
 and scored once next to a pipeline baseline: a logistic-regression digit classifier
@@ -88,16 +90,17 @@ class StripBatches:
 
 @register_task
 class CaptionTask(WritingTask):
-    """An MLP-encoder, recurrent-decoder captioner next to a digit-classifier pipeline."""
+    """A CNN-encoder, recurrent-decoder captioner next to a digit-classifier pipeline."""
 
     name = "caption"
     command = ("caption", "train")
     help = "train an image captioner (digit strips -> number words) next to a baseline"
     description = (
-        "Train a captioner: a small MLP, shared by the 8-pixel column blocks, encodes a strip "
-        "of 1-4 handwritten digits to the decoder's initial state (--attention none), "
-        "optionally attending over the column blocks (--attention additive|dot|general); the "
-        "decoder writes the number in words. "
+        "Train a captioner: a small CNN (--encoder cnn|mlp), shared by the 8-pixel column "
+        "blocks and first trained to classify the training digits (--pretrain-steps), "
+        "encodes a strip of 1-4 handwritten digits to the decoder's initial state "
+        "(--attention none), optionally attending over the column blocks (--attention "
+        "additive|dot|general); the decoder writes the number in words. "
         "Test strips use digit images never seen in training, scored once next to a "
         "digit-classifier + num2words pipeline."
     )
@@ -197,8 +200,8 @@ class CaptionTask(WritingTask):
         n = len(self.pools.digits["train"])
         return (
             f"caption digit strips: {n} training digit images, {self.config.eval_size} test "
-            f"strips; MLP + {model.cell.upper()} H={model.hidden_size}, attention "
-            f"{model.attention}, up to {train.steps} steps"
+            f"strips; {model.encoder.upper()} + {model.cell.upper()} H={model.hidden_size}, "
+            f"attention {model.attention}, up to {train.steps} steps"
         )
 
 
