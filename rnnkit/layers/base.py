@@ -19,8 +19,9 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 from rnnkit.cells.base import RecurrentCell, State
 from rnnkit.layers.checks import check_input, check_lengths, check_state
 from rnnkit.layers.config import RecurrentConfig
+from rnnkit.layers.fused import fusable, run_fused, status, usable
 from rnnkit.layers.native import run_native
-from rnnkit.layers.runner import Trace
+from rnnkit.layers.runner import Trace, run
 from rnnkit.layers.stack import run_stack
 
 Stacked = tuple[Tensor, ...]  # each state stacked over layers and directions: (L*D, B, *)
@@ -92,10 +93,21 @@ class RecurrentLayer(nn.Module):
                 row.append(cell)
             self._cells.append(row)
         self.native_ok = all(c.native_compatible for row in self._cells for c in row)
+        self.fused_ok = all(fusable(c) for row in self._cells for c in row)
         if config.backend == "native" and not self.native_ok:
             raise ValueError(
                 "backend='native' cannot run this configuration (torch's fused kernels have "
                 "no peephole, layer norm or reset_after=False); use backend='auto' or 'reference'"
+            )
+        if config.backend == "fused" and not self.fused_ok:
+            raise ValueError(
+                "backend='fused' cannot run this configuration (rnnkit's kernels have no "
+                "LSTM projection); use backend='auto' or 'reference'"
+            )
+        if config.backend == "fused" and not usable(self._cells[0][0]):
+            raise ValueError(
+                f"backend='fused' needs rnnkit's compiled CPU kernels ({status()}); "
+                "use backend='auto'"
             )
 
     def _adopt(self, cell: RecurrentCell, suffix: str) -> None:
@@ -136,8 +148,30 @@ class RecurrentLayer(nn.Module):
     @property
     def uses_native(self) -> bool:
         """Whether forward runs torch's fused kernels."""
-        wrapped = self.__dict__.get("_wrapped", False)
-        return self.config.backend != "reference" and self.native_ok and not wrapped
+        return self.chosen_backend == "native"
+
+    @property
+    def chosen_backend(self) -> str:
+        """What forward runs now: "native" (torch's kernels: oneDNN, cuDNN), "fused"
+        (rnnkit's CPU kernels) or "reference" (the runner over the cells, with autograd).
+
+        ``auto`` picks, in order: native for the plain LSTM on the CPU (oneDNN's LSTM is
+        faster than any per-step GEMM) and for everything native runs on a GPU (cuDNN);
+        fused for every other cell on the CPU in float32/float64 where the kernels built;
+        native where it can run; the reference loop otherwise.
+        """
+        backend = self.config.backend
+        if self.__dict__.get("_wrapped", False) or backend == "reference":
+            return "reference"
+        if backend != "auto":
+            return backend
+        cell = self._cells[0][0]
+        on_cpu = cell.weight_hh.device.type == "cpu"
+        if self.native_ok and (not on_cpu or cell.native_mode == "LSTM"):
+            return "native"
+        if on_cpu and self.fused_ok and usable(cell):
+            return "fused"
+        return "native" if self.native_ok else "reference"
 
     @contextmanager
     def wrapped_cells(self, wrap: Callable[[RecurrentCell], Any]) -> Iterator[None]:
@@ -161,10 +195,13 @@ class RecurrentLayer(nn.Module):
         """
         prep = self._prepare(input, lengths)
         states = self._check_hx(hx, prep)
-        if self.uses_native:
+        backend = self.chosen_backend
+        if backend == "native":
             out, final = self._forward_native(prep, states)
         else:
-            out, final, _ = self._forward_reference(prep, states, capture=False)
+            out, final, _ = self._forward_reference(
+                prep, states, capture=False, fused=backend == "fused"
+            )
         return self._restore(out, prep), self._external(final, prep)
 
     def capture(
@@ -184,7 +221,10 @@ class RecurrentLayer(nn.Module):
         }
         return Capture(self._restore(out, prep), self._external(final, prep), traces)
 
-    def _forward_reference(self, prep: _Prepared, states: Stacked | None, *, capture: bool):
+    def _forward_reference(
+        self, prep: _Prepared, states: Stacked | None, *, capture: bool, fused: bool = False
+    ):
+        """The stack over the cells: the reference runner, or with ``fused`` rnnkit's kernels."""
         self._bind()
         D = self.config.num_directions
         per_cell = self._split(states)
@@ -197,6 +237,7 @@ class RecurrentLayer(nn.Module):
             dropout=self.dropout,
             training=self.training,
             capture=capture,
+            runner=run_fused if fused else run,
         )
         return out, self._stack(finals), traces
 

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal, get_args
 
 from rnnkit.config import Config, require
 
-BACKENDS = ("auto", "native", "reference")
+BACKENDS = ("auto", "native", "fused", "reference")
 CellType = Literal["rnn", "lstm", "gru"]
 CELL_TYPES: tuple[str, ...] = get_args(CellType)  # the layer registry's keys (recurrent.LAYERS)
 
@@ -72,7 +72,7 @@ class RecurrentConfig:
     dropout: float = 0.0  # dropout on each layer's output except the last, in training
     bidirectional: bool = False  # D = 2: a reverse-direction cell per layer
     proj_size: int = 0  # P: LSTM output projection size (0 = none)
-    backend: str = "auto"  # "auto" | "native" (torch's fused kernels) | "reference" (runner)
+    backend: str = "auto"  # "auto" | "native" (torch's) | "fused" (rnnkit's) | "reference"
     cell_options: dict[str, Any] = field(default_factory=dict)  # nonlinearity, peephole, ...
 
     def __post_init__(self) -> None:

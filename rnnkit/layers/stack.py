@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -10,6 +10,8 @@ from torch import Tensor
 
 from rnnkit.cells.base import RecurrentCell, State
 from rnnkit.layers.runner import Trace, run
+
+Runner = Callable[..., tuple[Tensor, State, Trace]]  # run's signature: the reference or fused loop
 
 
 def run_directions(
@@ -19,6 +21,7 @@ def run_directions(
     *,
     lengths: Tensor | None,
     capture: bool,
+    runner: Runner = run,
 ) -> tuple[Tensor, list[State], list[Trace]]:
     """One layer: the forward cell, and the reverse cell if given, concatenated.
 
@@ -26,7 +29,7 @@ def run_directions(
     """
     outs, finals, traces = [], [], []
     for d, (cell, state) in enumerate(zip(cells, states)):
-        out, final, trace = run(cell, x, state, lengths=lengths, reverse=d == 1, capture=capture)
+        out, final, trace = runner(cell, x, state, lengths=lengths, reverse=d == 1, capture=capture)
         outs.append(out)
         finals.append(final)
         traces.append(trace)
@@ -42,16 +45,20 @@ def run_stack(
     dropout: float = 0.0,
     training: bool = False,
     capture: bool = False,
+    runner: Runner = run,
 ) -> tuple[Tensor, list[State], list[Trace]]:
     """Layers in sequence, each reading the previous one's output (T, B, D*H).
 
-    ``layers[k][d]`` is the cell of layer k, direction d. Returns the last layer's
-    output and the final states and traces in (layer, direction) order.
+    ``layers[k][d]`` is the cell of layer k, direction d; ``runner`` runs one of them
+    over time (:func:`~rnnkit.layers.runner.run`, or the fused backend's twin). Returns
+    the last layer's output and the final states and traces in (layer, direction) order.
     """
     finals: list[State] = []
     traces: list[Trace] = []
     for k, (cells, layer_states) in enumerate(zip(layers, states)):
-        x, f, t = run_directions(cells, x, layer_states, lengths=lengths, capture=capture)
+        x, f, t = run_directions(
+            cells, x, layer_states, lengths=lengths, capture=capture, runner=runner
+        )
         finals += f
         traces += t
         if dropout > 0 and k < len(layers) - 1:

@@ -1,0 +1,211 @@
+"""Autograd Functions over the fused kernels: one call per layer and direction.
+
+Each Function takes the input projection ``xp`` (T, B, G*H) for every step, already
+computed with autograd (one GEMM, plus ``ln_ih`` when layer-normalised), and runs the
+recurrence in one kernel call. Its backward runs the reverse time loop in one kernel
+call and then forms the recurrent weight gradients as single GEMMs over all T*B rows.
+
+Shapes: ``T`` time, ``B`` batch, ``H`` hidden units, ``G`` gates (RNN 1, GRU 3, LSTM 4).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.autograd.function import once_differentiable
+
+from rnnkit.layers.fused.build import Kernels, load
+from rnnkit.layers.fused.gemm import weight_grad as _weight_grad
+
+SUFFIX = {torch.float32: "f32", torch.float64: "f64"}
+
+
+def _kernels() -> Kernels:
+    k = load()
+    if k is None:
+        raise RuntimeError("the fused kernels are not available on this machine")
+    return k
+
+
+def _grad(g: Tensor | None, like: Tensor) -> Tensor:
+    """A contiguous incoming gradient, zeros where autograd passed None."""
+    return torch.zeros_like(like) if g is None else g.contiguous()
+
+
+def _rows(d: Tensor) -> Tensor:
+    """Sum over steps and rows: (T, B, N) -> (N,)."""
+    return d.sum((0, 1))
+
+
+def _ln_grads(d: Tensor, xhat: Tensor | None) -> tuple[Tensor | None, Tensor | None]:
+    """Gradients of a layer norm's weight and bias from the grad of its output."""
+    if xhat is None:
+        return None, None
+    return _rows(d * xhat), _rows(d)
+
+
+def _ln_buffers(like: Tensor, ln_w: Tensor | None, T: int, B: int, N: int):
+    if ln_w is None:
+        return None, None
+    return like.new_empty(T, B, N), like.new_empty(T, B)
+
+
+class RNNSequence(torch.autograd.Function):
+    """h_t = phi(xp_t + LN(W_hh h_{t-1}) + b_hh) over all steps."""
+
+    @staticmethod
+    def forward(ctx: Any, xp, h0, W, b, ln_w, ln_b, lengths, relu: bool):
+        T, B, H = xp.shape
+        sfx = SUFFIX[xp.dtype]
+        hs = xp.new_empty(T + 1, B, H)
+        hs[0] = h0
+        hp, out = xp.new_empty(T, B, H), xp.new_empty(T, B, H)
+        lnx, lnr = _ln_buffers(xp, ln_w, T, B, H)
+        _kernels().call(
+            f"rk_rnn_fwd_{sfx}", T, B, H, relu, xp, W, b, lengths, ln_w, ln_b, hs, hp, lnx, lnr, out
+        )
+        ctx.save_for_backward(W, hs, lnx, lnr, ln_w, lengths)
+        ctx.relu, ctx.has_bias = relu, b is not None
+        return out, hs[T].clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, gout, ghT):
+        W, hs, lnx, lnr, ln_w, lengths = ctx.saved_tensors
+        T, B, H = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
+        gout, carry = _grad(gout, hs[1:]), _grad(ghT, hs[0]).clone()
+        dxp, dpre = hs.new_empty(T, B, H), hs.new_empty(T, B, H)
+        _kernels().call(
+            f"rk_rnn_bwd_{SUFFIX[hs.dtype]}",
+            *(T, B, H, ctx.relu, W, lengths, ln_w, lnx, lnr, hs, gout, carry, dxp, dpre),
+        )
+        db = _rows(dxp) if ctx.has_bias else None
+        return (dxp, carry, _weight_grad(dpre, hs[:-1]), db, *_ln_grads(dxp, lnx), None, None)
+
+
+class GRUSequence(torch.autograd.Function):
+    """torch's GRU (reset gate after W_hn h_{t-1}) over all steps."""
+
+    @staticmethod
+    def forward(ctx: Any, xp, h0, W, b, ln_w, ln_b, lengths):
+        T, B, N = xp.shape
+        H = N // 3
+        hs = xp.new_empty(T + 1, B, H)
+        hs[0] = h0
+        gates, hp, out = xp.new_empty(T, B, N), xp.new_empty(T, B, N), xp.new_empty(T, B, H)
+        lnx, lnr = _ln_buffers(xp, ln_w, T, B, N)
+        _kernels().call(
+            f"rk_gru_fwd_{SUFFIX[xp.dtype]}",
+            *(T, B, H, xp, W, b, lengths, ln_w, ln_b, hs, gates, hp, lnx, lnr, out),
+        )
+        ctx.save_for_backward(W, hs, gates, hp, lnx, lnr, ln_w, lengths)
+        ctx.has_bias = b is not None
+        return out, hs[T].clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, gout, ghT):
+        W, hs, gates, hp, lnx, lnr, ln_w, lengths = ctx.saved_tensors
+        T, B, N = gates.shape
+        H = N // 3
+        gout, carry = _grad(gout, hs[1:]), _grad(ghT, hs[0]).clone()
+        dxp, dpost = gates.new_empty(T, B, N), gates.new_empty(T, B, N)
+        dpre = gates.new_empty(T, B, N) if ln_w is not None else None
+        _kernels().call(
+            f"rk_gru_bwd_{SUFFIX[hs.dtype]}",
+            *(T, B, H, W, lengths, ln_w, lnx, lnr, hs, gates, hp, gout, carry, dxp, dpost, dpre),
+        )
+        dW = _weight_grad(dpost if dpre is None else dpre, hs[:-1])
+        db = _rows(dpost) if ctx.has_bias else None
+        return (dxp, carry, dW, db, *_ln_grads(dpost, lnx), None)
+
+
+class ChoGRUSequence(torch.autograd.Function):
+    """The GRU of Cho et al. 2014 (reset gate before W_hn) over all steps."""
+
+    @staticmethod
+    def forward(ctx: Any, xp, h0, W, b, lengths):
+        T, B, N = xp.shape
+        H = N // 3
+        hs = xp.new_empty(T + 1, B, H)
+        hs[0] = h0
+        gates, rh, out = xp.new_empty(T, B, N), xp.new_empty(T, B, H), xp.new_empty(T, B, H)
+        hrz, hn = xp.new_empty(B, 2 * H), xp.new_empty(B, H)
+        zero_b = xp.new_zeros(N) if b is None else b  # the kernel always adds a bias
+        _kernels().call(
+            f"rk_gru0_fwd_{SUFFIX[xp.dtype]}",
+            *(T, B, H, xp, W, zero_b, lengths, hs, gates, rh, hrz, hn, out),
+        )
+        ctx.save_for_backward(W, hs, gates, rh, lengths)
+        ctx.has_bias = b is not None
+        return out, hs[T].clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, gout, ghT):
+        W, hs, gates, rh, lengths = ctx.saved_tensors
+        T, B, N = gates.shape
+        H = N // 3
+        gout, carry = _grad(gout, hs[1:]), _grad(ghT, hs[0]).clone()
+        dxp, dpost, drh = gates.new_empty(T, B, N), gates.new_empty(T, B, N), hs.new_empty(B, H)
+        _kernels().call(
+            f"rk_gru0_bwd_{SUFFIX[hs.dtype]}",
+            *(T, B, H, W, lengths, hs, gates, gout, carry, drh, dxp, dpost),
+        )
+        dW = torch.cat(
+            [_weight_grad(dpost[..., : 2 * H], hs[:-1]), _weight_grad(dpost[..., 2 * H :], rh)]
+        )
+        db = _rows(dpost) if ctx.has_bias else None
+        return (dxp, carry, dW, db, None)
+
+
+class LSTMSequence(torch.autograd.Function):
+    """The LSTM with optional peepholes and layer norm (no projection) over all steps."""
+
+    @staticmethod
+    def forward(ctx: Any, xp, h0, c0, W, b, peep, ln_w, ln_b, lnc_w, lnc_b, lengths):
+        T, B, N = xp.shape
+        H = N // 4
+        hs, cs = xp.new_empty(T + 1, B, H), xp.new_empty(T + 1, B, H)
+        hs[0], cs[0] = h0, c0
+        gates, th, out = xp.new_empty(T, B, N), xp.new_empty(T, B, H), xp.new_empty(T, B, H)
+        lnx, lnr = _ln_buffers(xp, ln_w, T, B, N)
+        lncx, lncr = _ln_buffers(xp, lnc_w, T, B, H)
+        ctx.has_peep = peep is not None
+        peep = xp.new_zeros(3 * H) if peep is None else peep  # zeros: no peepholes
+        args = (T, B, H, xp, W, b, lengths, peep, ln_w, ln_b, lnc_w, lnc_b, hs, cs, gates, th)
+        scratch = xp.new_empty(B, N)
+        _kernels().call(
+            f"rk_lstm_fwd_{SUFFIX[xp.dtype]}", *args, scratch, lnx, lnr, lncx, lncr, out
+        )
+        saved = (W, peep, ln_w, lnx, lnr, lnc_w, lncx, lncr, hs, cs, gates, th, lengths)
+        ctx.save_for_backward(*saved)
+        ctx.has_bias = b is not None
+        return out, hs[T].clone(), cs[T].clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, gout, ghT, gcT):
+        W, peep, ln_w, lnx, lnr, lnc_w, lncx, lncr, hs, cs, gates, th, lengths = ctx.saved_tensors
+        T, B, N = gates.shape
+        H = N // 4
+        gout = _grad(gout, hs[1:])
+        carry_h, carry_c = _grad(ghT, hs[0]).clone(), _grad(gcT, cs[0]).clone()
+        dxp, dpre, dth = gates.new_empty(T, B, N), gates.new_empty(T, B, N), hs.new_empty(B, H)
+        dlnc = hs.new_empty(T, B, H) if lnc_w is not None else None
+        _kernels().call(
+            f"rk_lstm_bwd_{SUFFIX[hs.dtype]}",
+            *(T, B, H, W, lengths, peep, ln_w, lnx, lnr, lnc_w, lncx, lncr, cs, gates, th),
+            *(gout, carry_h, carry_c, dth, dxp, dlnc, dpre),
+        )
+        db = _rows(dxp) if ctx.has_bias else None
+        dpeep = None
+        if ctx.has_peep:
+            a_i, a_f, _, a_o = dxp.chunk(4, dim=-1)
+            c_prev, c = cs[:-1], cs[1:]
+            dpeep = torch.cat([_rows(a_i * c_prev), _rows(a_f * c_prev), _rows(a_o * c)])
+        dW = _weight_grad(dpre, hs[:-1])
+        grads = (dxp, carry_h, carry_c, dW, db, dpeep)
+        return (*grads, *_ln_grads(dxp, lnx), *_ln_grads(dlnc, lncx), None)

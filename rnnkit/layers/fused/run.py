@@ -1,0 +1,119 @@
+"""The fused backend's counterpart of :func:`rnnkit.layers.runner.run`.
+
+Same call, same results: lengths (steps past a sequence's end keep its state and
+output zeros), reverse direction (each sequence read from its own end), initial
+state. The input projection is one GEMM with autograd; the recurrence is one fused
+kernel call (:mod:`rnnkit.layers.fused.functions`).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from rnnkit.cells import GRUCell, LSTMCell, RNNCell
+from rnnkit.cells.base import RecurrentCell, State
+from rnnkit.layers.fused.build import load
+from rnnkit.layers.fused.functions import (
+    SUFFIX,
+    ChoGRUSequence,
+    GRUSequence,
+    LSTMSequence,
+    RNNSequence,
+)
+from rnnkit.layers.fused.gemm import Projection
+from rnnkit.layers.runner import Trace, reverse_padded
+
+
+def fusable(cell: RecurrentCell) -> bool:
+    """Whether the fused kernels compute exactly this cell (all but the projected LSTM)."""
+    if isinstance(cell, LSTMCell):
+        return not cell.proj_size
+    return type(cell) in (RNNCell, GRUCell)
+
+
+def available() -> bool:
+    """Whether the compiled kernels loaded on this machine."""
+    return load() is not None
+
+
+def usable(cell: RecurrentCell) -> bool:
+    """Whether the fused backend can run ``cell`` here (on the CPU, in float32/64)."""
+    w = cell.weight_hh
+    return w.device.type == "cpu" and w.dtype in SUFFIX and fusable(cell) and available()
+
+
+def _ln(cell: RecurrentCell, name: str) -> tuple[Tensor | None, Tensor | None]:
+    if not cell.layer_norm:
+        return None, None
+    ln = getattr(cell, name)
+    return ln.weight, ln.bias
+
+
+def _project(cell: RecurrentCell, x: Tensor) -> Tensor:
+    """W_ih x + b_ih (layer-normalised before the bias if the cell says so) for every step.
+
+    Under CPU autocast the cell's own projection runs in bfloat16 and the result comes
+    back to the recurrence's float32."""
+    dtype = cell.weight_hh.dtype
+    if torch.is_autocast_enabled("cpu"):
+        return cell.project_input(x).to(dtype).contiguous()
+    if not cell.layer_norm:
+        return Projection.apply(x.to(dtype).contiguous(), cell.weight_ih, cell.bias_ih)
+    xp = cell.ln_ih(Projection.apply(x.to(dtype).contiguous(), cell.weight_ih, None))
+    return (xp if cell.bias_ih is None else xp + cell.bias_ih).contiguous()
+
+
+def _recur(cell: RecurrentCell, xp: Tensor, state: State, lengths: Tensor | None):
+    """One kernel call for the whole sequence: xp (T, B, G*H) -> (out (T, B, H), state)."""
+    W, b = cell.weight_hh, cell.bias_hh
+    if isinstance(cell, LSTMCell):
+        h0, c0 = state
+        peep = cell.weight_ch if cell.peephole else None
+        ln_w, ln_b = _ln(cell, "ln_hh")
+        lnc_w, lnc_b = _ln(cell, "ln_c")
+        out, h, c = LSTMSequence.apply(xp, h0, c0, W, b, peep, ln_w, ln_b, lnc_w, lnc_b, lengths)
+        return out, (h, c)
+    (h0,) = state
+    if isinstance(cell, GRUCell) and not cell.reset_after:
+        out, h = ChoGRUSequence.apply(xp, h0, W, b, lengths)
+    elif isinstance(cell, GRUCell):
+        out, h = GRUSequence.apply(xp, h0, W, b, *_ln(cell, "ln_hh"), lengths)
+    else:
+        relu = cell.nonlinearity == "relu"
+        out, h = RNNSequence.apply(xp, h0, W, b, *_ln(cell, "ln_hh"), lengths, relu)
+    return out, (h,)
+
+
+def run_fused(
+    cell: RecurrentCell,
+    x: Tensor,
+    state: State | None = None,
+    *,
+    lengths: Tensor | None = None,
+    reverse: bool = False,
+    capture: bool = False,
+) -> tuple[Tensor, State, Trace]:
+    """Run ``cell`` over ``x`` (T, B, I) like :func:`~rnnkit.layers.runner.run`.
+
+    Returns ``(out (T, B, H), final_state, {})``; it records no trace (``capture``
+    needs the reference runner).
+    """
+    if capture:
+        raise ValueError("the fused backend records no trace; capture with the reference runner")
+    T, B, _ = x.shape
+    dtype = cell.weight_hh.dtype
+    if state is None:
+        state = cell.initial_state(B, device=x.device, dtype=dtype)
+    if reverse:
+        x = reverse_padded(x, lengths)
+    steps = T if lengths is None else int(lengths.max())
+    xp = _project(cell, x[:steps])  # (T', B, G*H)
+    n = None if lengths is None or steps == int(lengths.min()) else lengths.contiguous()
+    state = tuple(s.to(dtype).contiguous() for s in state)
+    out, final = _recur(cell, xp, state, n)
+    if steps < T:
+        out = torch.cat([out, out.new_zeros(T - steps, *out.shape[1:])])  # (T, B, H)
+    if reverse:
+        out = reverse_padded(out, lengths)
+    return out, final, {}
