@@ -3,6 +3,17 @@
 from rnnkit.cells.base import Gates, RecurrentCell, State
 from rnnkit.cells.gru import GRUCell
 from rnnkit.cells.lstm import LSTMCell
+from rnnkit.cells.minimal import MinGRUCell, MinimalCell, MinLSTMCell
 from rnnkit.cells.rnn import RNNCell
 
-__all__ = ["Gates", "GRUCell", "LSTMCell", "RNNCell", "RecurrentCell", "State"]
+__all__ = [
+    "Gates",
+    "GRUCell",
+    "LSTMCell",
+    "MinGRUCell",
+    "MinLSTMCell",
+    "MinimalCell",
+    "RNNCell",
+    "RecurrentCell",
+    "State",
+]

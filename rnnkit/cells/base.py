@@ -34,15 +34,17 @@ class RecurrentCell(nn.Module):
 
     Parameters carry torch.nn's names and layouts: ``weight_ih`` (G*H, I),
     ``weight_hh`` (G*H, R), ``bias_ih`` and ``bias_hh`` (G*H), where R is the size
-    of the recurrent input (H, or P for a projected LSTM). With ``layer_norm=True``
-    the cell also owns ``ln_ih`` and ``ln_hh``: layer normalisation of the input
-    contribution ``W_ih x`` and of the recurrent contribution ``W_hh h`` over all
-    G*H pre-activations, each applied before its bias is added
+    of the recurrent input (H, or P for a projected LSTM). A cell with
+    ``recurrent = False`` (minGRU, minLSTM) has ``weight_ih`` and ``bias_ih`` only.
+    With ``layer_norm=True`` the cell also owns ``ln_ih`` and ``ln_hh``: layer
+    normalisation of the input contribution ``W_ih x`` and of the recurrent
+    contribution ``W_hh h`` over all G*H pre-activations, each applied before its bias is added
     (Ba et al. 2016: ``LN(W_ih x) + b_ih + LN(W_hh h) + b_hh``).
     """
 
     gates: ClassVar[tuple[str, ...]]  # gate names in parameter order
     native_mode: ClassVar[str]  # torch's fused kernel for this cell
+    recurrent: ClassVar[bool] = True  # False: no weight_hh, bias_hh (minGRU, minLSTM)
 
     def __init__(
         self,
@@ -64,12 +66,15 @@ class RecurrentCell(nn.Module):
         kw = {"device": device, "dtype": dtype}
         G, H = len(self.gates), hidden_size
         self.weight_ih = nn.Parameter(torch.empty(G * H, input_size, **kw))
-        self.weight_hh = nn.Parameter(torch.empty(G * H, recurrent_size, **kw))
+        if self.recurrent:
+            self.weight_hh = nn.Parameter(torch.empty(G * H, recurrent_size, **kw))
         if self.bias:
             self.bias_ih = nn.Parameter(torch.empty(G * H, **kw))
-            self.bias_hh = nn.Parameter(torch.empty(G * H, **kw))
         else:
             self.register_parameter("bias_ih", None)
+        if self.bias and self.recurrent:
+            self.bias_hh = nn.Parameter(torch.empty(G * H, **kw))
+        elif self.recurrent:
             self.register_parameter("bias_hh", None)
         if self.layer_norm:
             self.ln_ih = nn.LayerNorm(G * H, **kw)

@@ -2,10 +2,10 @@
 
 from rnnkit.layers.base import Capture, RecurrentLayer
 from rnnkit.layers.config import CELL_TYPES, CellOptions, CellType, RecurrentConfig
-from rnnkit.layers.recurrent import GRU, LAYERS, LSTM, RNN, from_config
+from rnnkit.layers.recurrent import GRU, LAYERS, LSTM, RNN, MinGRU, MinLSTM, from_config
 from rnnkit.layers.runner import Trace, run
 
-LAYERS_BY_CELL = LAYERS  # "rnn" | "lstm" | "gru" -> layer class
+LAYERS_BY_CELL = LAYERS  # "rnn" | "lstm" | "gru" | "mingru" | "minlstm" -> layer class
 
 __all__ = [
     "CELL_TYPES",
@@ -16,6 +16,8 @@ __all__ = [
     "Capture",
     "GRU",
     "LSTM",
+    "MinGRU",
+    "MinLSTM",
     "RNN",
     "RecurrentConfig",
     "RecurrentLayer",

@@ -1,4 +1,4 @@
-"""The torch.nn-compatible front shared by rnnkit.RNN, LSTM and GRU.
+"""The torch.nn-compatible front shared by rnnkit.RNN, LSTM, GRU, MinGRU and MinLSTM.
 
 Shapes: ``T`` time, ``B`` batch, ``I`` input features, ``H`` hidden units, ``P``
 projection, ``L`` layers, ``D`` directions.
@@ -97,7 +97,8 @@ class RecurrentLayer(nn.Module):
         if config.backend == "native" and not self.native_ok:
             raise ValueError(
                 "backend='native' cannot run this configuration (torch's fused kernels have "
-                "no peephole, layer norm or reset_after=False); use backend='auto' or 'reference'"
+                "no peephole, layer norm, reset_after=False, minGRU or minLSTM); use "
+                "backend='auto' or 'reference'"
             )
         if config.backend == "fused" and not self.fused_ok:
             raise ValueError(
@@ -157,7 +158,8 @@ class RecurrentLayer(nn.Module):
 
         ``auto`` picks, in order: native for the plain LSTM on the CPU (oneDNN's LSTM is
         faster than any per-step GEMM) and for everything native runs on a GPU (cuDNN);
-        fused for every other cell on the CPU in float32/float64 where the kernels built;
+        fused for every other cell on the CPU in float32/float64 where the kernels built,
+        and for minGRU/minLSTM everywhere (their scan: the C loop, else a parallel scan);
         native where it can run; the reference loop otherwise.
         """
         backend = self.config.backend
@@ -166,10 +168,10 @@ class RecurrentLayer(nn.Module):
         if backend != "auto":
             return backend
         cell = self._cells[0][0]
-        on_cpu = cell.weight_hh.device.type == "cpu"
+        on_cpu = cell.weight_ih.device.type == "cpu"
         if self.native_ok and (not on_cpu or cell.native_mode == "LSTM"):
             return "native"
-        if on_cpu and self.fused_ok and usable(cell):
+        if self.fused_ok and usable(cell):  # usable: the CPU, but minGRU/minLSTM anywhere
             return "fused"
         return "native" if self.native_ok else "reference"
 

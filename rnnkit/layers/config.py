@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Literal, get_args
 from rnnkit.config import Config, require
 
 BACKENDS = ("auto", "native", "fused", "reference")
-CellType = Literal["rnn", "lstm", "gru"]
+CellType = Literal["rnn", "lstm", "gru", "mingru", "minlstm"]
 CELL_TYPES: tuple[str, ...] = get_args(CellType)  # the layer registry's keys (recurrent.LAYERS)
 
 
@@ -20,14 +20,14 @@ class CellOptions(Config):
     nonlinearity: Literal["tanh", "relu"] = "tanh"  # vanilla RNN: the nonlinearity phi
     forget_bias: float | None = None  # LSTM: forget-gate bias at initialisation (None: torch's)
     peephole: bool = False  # LSTM: peephole connections from the cell state to the gates
-    layer_norm: bool = False  # layer-normalise the gate pre-activations (every cell)
+    layer_norm: bool = False  # layer-normalise the gate pre-activations (RNN, LSTM, GRU)
     reset_after: bool = True  # GRU: reset gate after W_hn h (torch's form); off: Cho et al. 2014
 
     APPLIES: ClassVar[dict[str, tuple[str, ...]]] = {
         "nonlinearity": ("rnn",),
         "forget_bias": ("lstm",),
         "peephole": ("lstm",),
-        "layer_norm": CELL_TYPES,
+        "layer_norm": ("rnn", "lstm", "gru"),
         "reset_after": ("gru",),
     }
 
@@ -63,7 +63,7 @@ def _positive(name: str, value: object) -> None:
 class RecurrentConfig:
     """Everything that defines a recurrent layer; JSON-serialisable via ``to_dict``."""
 
-    cell: str  # "rnn" | "lstm" | "gru"
+    cell: str  # "rnn" | "lstm" | "gru" | "mingru" | "minlstm"
     input_size: int  # I: features per time step of the input
     hidden_size: int  # H: hidden units per direction
     num_layers: int = 1  # L: stacked layers, each reading the previous one's output

@@ -1,15 +1,16 @@
-"""rnnkit.RNN, rnnkit.LSTM and rnnkit.GRU: torch.nn's constructors, calls and outputs.
+"""rnnkit.RNN, rnnkit.LSTM and rnnkit.GRU: torch.nn's constructors, calls and outputs;
+rnnkit.MinGRU and rnnkit.MinLSTM in the same form.
 
 Each takes torch.nn's constructor arguments in torch.nn's order, then keyword-only
-options: ``backend`` ("auto" | "native" | "reference") and the cell options beyond
-torch.nn (see the cell classes).
+options: ``backend`` ("auto" | "native" | "fused" | "reference") and the cell options
+beyond torch.nn (see the cell classes).
 """
 
 from __future__ import annotations
 
 import torch
 
-from rnnkit.cells import GRUCell, LSTMCell, RNNCell
+from rnnkit.cells import GRUCell, LSTMCell, MinGRUCell, MinLSTMCell, RNNCell
 from rnnkit.layers.base import RecurrentLayer
 from rnnkit.layers.config import RecurrentConfig
 
@@ -151,7 +152,75 @@ class GRU(RecurrentLayer):
         super().__init__(config, options, device=device, dtype=dtype)
 
 
-LAYERS: dict[str, type[RecurrentLayer]] = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+class _Minimal(RecurrentLayer):
+    """torch.nn.GRU's constructor without ``nonlinearity``; outputs ``(output, h_n)``."""
+
+    cell_name: str  # the RecurrentConfig cell
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: Device = None,
+        dtype: torch.dtype | None = None,
+        *,
+        backend: str = "auto",
+    ) -> None:
+        config = RecurrentConfig(
+            self.cell_name,
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            backend=backend,
+        )
+        super().__init__(config, {}, device=device, dtype=dtype)
+
+
+class MinGRU(_Minimal):
+    r"""Multi-layer minGRU (Feng et al. 2024): gates from x_t only, a scan over time.
+
+    :math:`h_t = (1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t`, with
+    :math:`z_t = \sigma(W_z x_t + b_z)` and :math:`\tilde h_t = W_h x_t + b_h`
+    (:class:`rnnkit.cells.MinGRUCell`). Called like ``torch.nn.GRU``: ``(output, h_n)``;
+    parameters ``weight_ih_l{k}[_reverse]`` (2H, I) and ``bias_ih_l{k}[_reverse]`` only.
+    Training runs the whole recurrence as one scan (the ``fused`` backend);
+    ``step()`` streams one step at a time.
+    """
+
+    cell_class = MinGRUCell
+    cell_name = "mingru"
+
+
+class MinLSTM(_Minimal):
+    r"""Multi-layer minLSTM (Feng et al. 2024): normalised gates from x_t only, a scan.
+
+    :math:`h_t = f'_t \odot h_{t-1} + i'_t \odot \tilde h_t`, with
+    :math:`f'_t, i'_t` the forget and input gates divided by their sum
+    (:class:`rnnkit.cells.MinLSTMCell`). No cell state: called like ``torch.nn.GRU``,
+    ``(output, h_n)``; parameters ``weight_ih_l{k}[_reverse]`` (3H, I) and
+    ``bias_ih_l{k}[_reverse]`` only.
+    """
+
+    cell_class = MinLSTMCell
+    cell_name = "minlstm"
+
+
+LAYERS: dict[str, type[RecurrentLayer]] = {
+    "rnn": RNN,
+    "lstm": LSTM,
+    "gru": GRU,
+    "mingru": MinGRU,
+    "minlstm": MinLSTM,
+}
 
 
 def from_config(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from rnnkit.cells import GRUCell, LSTMCell, RNNCell
+from rnnkit.cells import GRUCell, LSTMCell, MinimalCell, RNNCell
 from rnnkit.cells.base import RecurrentCell, State
 from rnnkit.layers.fused.build import load
 from rnnkit.layers.fused.functions import (
@@ -22,6 +22,7 @@ from rnnkit.layers.fused.functions import (
     RNNSequence,
 )
 from rnnkit.layers.fused.gemm import Projection
+from rnnkit.layers.fused.scan import scan_recur
 from rnnkit.layers.runner import Trace, reverse_padded
 
 
@@ -29,7 +30,7 @@ def fusable(cell: RecurrentCell) -> bool:
     """Whether the fused kernels compute exactly this cell (all but the projected LSTM)."""
     if isinstance(cell, LSTMCell):
         return not cell.proj_size
-    return type(cell) in (RNNCell, GRUCell)
+    return type(cell) in (RNNCell, GRUCell) or isinstance(cell, MinimalCell)
 
 
 def available() -> bool:
@@ -38,7 +39,11 @@ def available() -> bool:
 
 
 def usable(cell: RecurrentCell) -> bool:
-    """Whether the fused backend can run ``cell`` here (on the CPU, in float32/64)."""
+    """Whether the fused backend can run ``cell`` here (on the CPU, in float32/64).
+
+    minGRU and minLSTM run anywhere: their scan falls back to a parallel PyTorch scan."""
+    if isinstance(cell, MinimalCell):
+        return True
     w = cell.weight_hh
     return w.device.type == "cpu" and w.dtype in SUFFIX and fusable(cell) and available()
 
@@ -55,7 +60,7 @@ def _project(cell: RecurrentCell, x: Tensor) -> Tensor:
 
     Under CPU autocast the cell's own projection runs in bfloat16 and the result comes
     back to the recurrence's float32."""
-    dtype = cell.weight_hh.dtype
+    dtype = cell.weight_ih.dtype
     if torch.is_autocast_enabled("cpu"):
         return cell.project_input(x).to(dtype).contiguous()
     if not cell.layer_norm:
@@ -66,6 +71,8 @@ def _project(cell: RecurrentCell, x: Tensor) -> Tensor:
 
 def _recur(cell: RecurrentCell, xp: Tensor, state: State, lengths: Tensor | None):
     """One kernel call for the whole sequence: xp (T, B, G*H) -> (out (T, B, H), state)."""
+    if isinstance(cell, MinimalCell):
+        return scan_recur(cell, xp, state, lengths)
     W, b = cell.weight_hh, cell.bias_hh
     if isinstance(cell, LSTMCell):
         h0, c0 = state
@@ -102,7 +109,7 @@ def run_fused(
     if capture:
         raise ValueError("the fused backend records no trace; capture with the reference runner")
     T, B, _ = x.shape
-    dtype = cell.weight_hh.dtype
+    dtype = cell.weight_ih.dtype
     if state is None:
         state = cell.initial_state(B, device=x.device, dtype=dtype)
     if reverse:
