@@ -7,6 +7,8 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 
 import rnnkit
+from rnnkit.layers.fused import available as fused_available
+from rnnkit.layers.fused import status as fused_status
 from tests.helpers import MODES, assert_close_all, assert_grads_match, loss_of, pair
 
 T, B, I, H = 6, 4, 3, 5
@@ -27,13 +29,17 @@ def hidden_state(mode, layers, directions, proj, batch):
     return (h, torch.randn(layers * directions, batch, H, requires_grad=True))
 
 
-@pytest.mark.parametrize("backend", ["reference", "native"])
+@pytest.mark.parametrize("backend", ["reference", "native", "fused"])
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("num_layers", [1, 2, 3])
 @pytest.mark.parametrize("mode", list(MODES))
 def test_parity_with_torch_nn(mode, num_layers, bidirectional, backend):
     """Outputs, final states, input and parameter gradients equal torch.nn's."""
+    if backend == "fused" and not fused_available():
+        pytest.skip(f"fused kernels: {fused_status()}")
     for batch_first, bias, proj, kind, with_hx in variants(mode):
+        if proj and backend == "fused":
+            continue  # the fused kernels have no LSTM projection (auto uses oneDNN for it)
         torch.manual_seed(0)
         kwargs = dict(
             num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first, bias=bias
@@ -122,6 +128,7 @@ def test_auto_backend_choice():
     assert rnnkit.LSTM(I, H).uses_native
     assert rnnkit.LSTM(I, H, proj_size=2).uses_native
     assert not rnnkit.LSTM(I, H, peephole=True).uses_native
+    assert not rnnkit.GRU(I, H).uses_native or not fused_available()
     assert not rnnkit.LSTM(I, H, layer_norm=True).uses_native
     assert not rnnkit.GRU(I, H, reset_after=False).uses_native
     assert not rnnkit.RNN(I, H, layer_norm=True).uses_native
