@@ -9,6 +9,7 @@ import torch
 from rnnkit import __version__
 from rnnkit.cli.common import Console
 from rnnkit.tasks.registry import Command
+from rnnkit.training.precision import native_bf16, resolve
 
 
 def info() -> dict:
@@ -24,13 +25,15 @@ def info() -> dict:
         "cuda_devices": torch.cuda.device_count(),
         "gloo": bool(torch.distributed.is_available() and torch.distributed.is_gloo_available()),
         "nccl": bool(torch.distributed.is_available() and torch.distributed.is_nccl_available()),
+        "cpu_bf16": native_bf16("cpu"),  # AVX512-BF16 or AMX: bfloat16 autocast is native
+        "auto_precision": resolve("auto", "cpu")[0],  # what --precision auto trains in here
     }
 
 
 def run(console: Console, *, seed: int) -> dict:
     facts = info()
     for key, value in facts.items():
-        console.say(f"{key:>13}: {value}")
+        console.say(f"{key:>14}: {value}")
     return facts
 
 

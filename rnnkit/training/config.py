@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from rnnkit.config import Config, require
+from rnnkit.training.precision import Precision
 
 Optimizer = Literal["adam", "adamw", "sgd", "rmsprop"]
 Schedule = Literal["constant", "step", "cosine", "plateau"]
@@ -46,6 +47,7 @@ class TrainConfig(Config):
     log_every: int = 50  # print a plain progress line every N steps (off a terminal)
     checkpoint_every: int = 0  # save `last` every N steps (0: at evaluations and the end)
     seed: int = 0  # seed of the data order and initialisation
+    precision: Precision = "fp32"  # fp32, bf16 (autocast) or auto (bf16 where native)
 
     def validate(self) -> None:
         for name in ("steps", "epochs"):

@@ -31,6 +31,7 @@ from rnnkit.training.evaluation import BestTracker, loss_sum
 from rnnkit.training.guard import DivergenceGuard
 from rnnkit.training.metrics import Logs
 from rnnkit.training.optim import Schedule, make_optimizer
+from rnnkit.training.precision import as_float32, autocast, resolve, warn
 from rnnkit.training.progress import Progress
 from rnnkit.training.rundir import RunDir
 from rnnkit.training.signals import StopSignals
@@ -45,6 +46,10 @@ class Trainer(Checkpointing, DivergenceGuard):
     in the epoch, so a resumed run sees the same batches) or a re-iterable collection.
     `evaluate`: optional ``fn(model) -> dict`` of validation metrics replacing the
     default mean validation loss. `run`: run directory for checkpoints and metrics.
+    Training forward passes run under `autocast()`: bfloat16 autocast when
+    ``config.precision`` resolves to bf16 on this device (rnnkit.training.precision);
+    weights, optimizer state, the loss and the carried state stay float32, and
+    evaluation runs in float32.
     """
 
     def __init__(
@@ -64,6 +69,9 @@ class Trainer(Checkpointing, DivergenceGuard):
         tensorboard: bool = False,
     ):
         self.config, self.dist = config, dist or ddp.DistInfo()
+        self.precision, note = resolve(config.precision, self.dist.device)  # "fp32" | "bf16"
+        if note is not None and self.dist.main:
+            warn(note)
         self.model = ddp.wrap(model.to(self.dist.device), self.dist)
         self.train_source, self.val_source = as_source(train_data), as_source(val_data)
         self.evaluate_fn, self.carry_state = evaluate, carry_state
@@ -132,6 +140,10 @@ class Trainer(Checkpointing, DivergenceGuard):
         finally:
             model.train(was_training)
 
+    def autocast(self) -> Any:
+        """The context forward passes run in: bfloat16 autocast if the run's precision is."""
+        return autocast(self.precision, self.dist.device)
+
     def restore_best(self) -> bool:
         """Load the weights of the run's best checkpoint into the model, if there is one."""
         if self.run is None and self._best_weights is not None:
@@ -152,6 +164,7 @@ class Trainer(Checkpointing, DivergenceGuard):
         if self.tracker.best is not None:
             out[f"best_{self.config.metric}"] = self.tracker.best
         out["stopped"] = self.stop_reason or "done"
+        out["precision"] = self.precision
         out["seconds"] = round(self.elapsed, 3)
         return out
 
@@ -187,11 +200,12 @@ class Trainer(Checkpointing, DivergenceGuard):
         lr = self.schedule.apply(self.step, self.agreed_elapsed / budget if budget else None)
         state_in = self._carry_in(batch)
         self._probe = (batch, state_in)
-        out = self.model(batch, state=state_in)
+        with self.autocast():
+            out = self.model(batch, state=state_in)
         if out.loss is None:
             raise ValueError("the model returned no loss for a training batch")
         self.optimizer.zero_grad(set_to_none=True)
-        out.loss.backward()
+        out.loss.float().backward()
         self.callbacks.fire("on_after_backward", self)
         signalled = float(self.signals.received > 0)
         loss, items, signalled = ddp.all_sum(
@@ -201,7 +215,7 @@ class Trainer(Checkpointing, DivergenceGuard):
         self.grad_norm = self._clip(loss)
         self.optimizer.step()
         if self.carry_state:
-            self.carry = tree.detach_state(out.state)
+            self.carry = as_float32(tree.detach_state(out.state))
         if signalled and not self.signals.received:
             self.signals.received = signal.SIGTERM  # another rank was signalled
         self._record_step(loss, lr, items, time.perf_counter() - t0)

@@ -49,7 +49,7 @@ def scenarios(tmp, runs):
     lm += ["--steps", "2", "--bptt", "8", "--level", "word", "--max-vocab", "20"]
     yield ("lm", "train"), [*lm, "--min-count", "2", "--eval-tokens", "50", "--no-baselines"]
     yield ("lm", "train"), [*lm, "--embed", "4", "--tie", "--backward-lm", "--layers", "2"]
-    yield ("lm", "train"), [*lm, "--dropout", "0.1", "--cell", "gru"]
+    yield ("lm", "train"), [*lm, "--dropout", "0.1", "--cell", "gru", "--precision", "auto"]
     yield (
         ("lm", "demo"),
         [
