@@ -1,10 +1,17 @@
-"""Forward+backward time of rnnkit layers, per backend, against torch.nn.
+"""Forward+backward time of rnnkit layers against torch.nn, and their share of SGEMM.
 
-    python -m benchmarks.layers [--repeats 7] [--cells rnn,lstm,gru] [--json-out FILE]
+    python -m benchmarks.layers [--repeats 7] [--variants gru,rnn,...] [--quick]
+                                [--backends auto,reference] [--json-out FILE]
 
 Single-threaded (``torch.set_num_threads(1)``), warmed up, the candidates timed in
-alternation, medians of ``--repeats`` runs. The ratio is torch.nn time / rnnkit
-time: above 1 rnnkit is faster, below 1 slower. The last stdout line is JSON.
+alternation, medians of ``--repeats`` runs. The ratio is torch.nn time / rnnkit time:
+above 1 rnnkit is faster. The LSTM variants are compared with torch.nn.LSTM, minGRU
+with torch.nn.GRU, minLSTM with torch.nn.LSTM. GFLOP/s counts the layer's GEMM work
+(input projection, recurrent term and both weight gradients; the input needs no
+gradient) and is shown as a share of the single-thread SGEMM rate (``torch.mm`` at
+1024^3) measured in the same run; the oneDNN GEMM rate is printed beside it, since on
+some CPUs (AMD's, where MKL does not use AVX-512) the two differ by 2x. The last
+stdout line is JSON.
 """
 
 from __future__ import annotations
@@ -19,20 +26,24 @@ import torch
 from torch import nn
 
 import rnnkit
+from rnnkit.layers.fused import status as fused_status
 
-SHAPES = [  # (T, B, I, H)
-    (100, 32, 64, 128),
-    (256, 16, 128, 256),
-]
-TORCH = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-OURS = {"rnn": rnnkit.RNN, "lstm": rnnkit.LSTM, "gru": rnnkit.GRU}
-VARIANTS = {  # name -> (cell, rnnkit constructor options)
-    "rnn": ("rnn", {}),
-    "lstm": ("lstm", {}),
-    "gru": ("gru", {}),
-    "lstm-peephole": ("lstm", {"peephole": True}),
-    "lstm-layernorm": ("lstm", {"layer_norm": True}),
+SHAPES = {  # name -> (T, B, I, H)
+    "A": (100, 32, 64, 128),
+    "B": (256, 16, 128, 256),
+    "long": (1024, 8, 64, 256),
 }
+VARIANTS = {  # name -> (rnnkit layer, options, torch.nn peer, gates G, recurrent weights)
+    "rnn": (rnnkit.RNN, {}, nn.RNN, 1, True),
+    "gru": (rnnkit.GRU, {}, nn.GRU, 3, True),
+    "gru-cho": (rnnkit.GRU, {"reset_after": False}, nn.GRU, 3, True),
+    "lstm": (rnnkit.LSTM, {}, nn.LSTM, 4, True),
+    "lstm-peephole": (rnnkit.LSTM, {"peephole": True}, nn.LSTM, 4, True),
+    "lstm-layernorm": (rnnkit.LSTM, {"layer_norm": True}, nn.LSTM, 4, True),
+    "mingru": ("MinGRU", {}, nn.GRU, 2, False),
+    "minlstm": ("MinLSTM", {}, nn.LSTM, 3, False),
+}
+DEFAULT = "rnn,gru,lstm,lstm-peephole,lstm-layernorm,mingru"
 
 
 def fwd_bwd(layer: nn.Module, x: torch.Tensor) -> Callable[[], None]:
@@ -60,46 +71,80 @@ def time_alternating(fns: dict[str, Callable[[], None]], repeats: int, warmup: i
     return {k: statistics.median(v) for k, v in times.items()}
 
 
-def bench_variant(variant: str, shape: tuple[int, ...], repeats: int, warmup: int) -> list[dict]:
-    cell, options = VARIANTS[variant]
-    T, B, I, H = shape
+def gemm_rates(repeats: int = 5) -> dict[str, float]:
+    """Single-thread GFLOP/s of torch.mm (MKL/OpenBLAS) and of oneDNN's linear at 1024^3."""
+    n = 1024
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    fns = {"sgemm": lambda: torch.mm(a, b)}
+    if torch.backends.mkldnn.is_available():
+        fns["onednn"] = lambda: torch.ops.mkldnn._linear_pointwise(a, b, None, "none", [], "")
+    medians = time_alternating(fns, repeats, 1)
+    return {k: 2 * n**3 / s / 1e9 for k, s in medians.items()}
+
+
+def flops(T: int, B: int, I: int, H: int, G: int, recurrent: bool) -> float:
+    """GEMM FLOPs of forward+backward: W_ih x and dW_ih; W_hh h, dL/dh and dW_hh."""
+    per_row = 2 * G * H * (2 * I + (3 * H if recurrent else 0))
+    return float(T * B * per_row)
+
+
+def _layer(cls, I: int, H: int, backend: str, options: dict) -> nn.Module:
+    if isinstance(cls, str):
+        cls = getattr(rnnkit, cls)
+    return cls(I, H, backend=backend, **options)
+
+
+def bench_variant(
+    variant: str, shape: str, backends: list[str], repeats: int, warmup: int, sgemm: float
+) -> list[dict]:
+    cls, options, peer, G, recurrent = VARIANTS[variant]
+    T, B, I, H = SHAPES[shape]
     torch.manual_seed(0)
     x = torch.randn(T, B, I)
-    reference = TORCH[cell](I, H)
-    fns = {"torch.nn": fwd_bwd(reference, x)}
-    backends = ("auto", "reference") if not options else ("auto",)
-    for backend in backends:
-        layer = OURS[cell](I, H, backend=backend, **options)
-        layer.load_state_dict(reference.state_dict(), strict=not options)
+    fns = {"torch.nn": fwd_bwd(peer(I, H), x)}
+    layers = {b: _layer(cls, I, H, b, options) for b in backends}
+    layers = {b: layer for b, layer in layers.items() if b == "auto" or layer.chosen_backend == b}
+    for backend, layer in layers.items():
         fns[backend] = fwd_bwd(layer, x)
     medians = time_alternating(fns, repeats, warmup)
+    work = flops(T, B, I, H, G, recurrent)
     rows = []
-    for backend in backends:
-        used = "native" if OURS[cell](I, H, backend=backend, **options).uses_native else "reference"
+    for backend, layer in layers.items():
+        seconds = medians[backend]
         rows.append(
             {
                 "variant": variant,
+                "shape": shape,
                 "backend": backend,
-                "runs": used,
+                "runs": layer.chosen_backend,
                 "T": T,
                 "B": B,
                 "I": I,
                 "H": H,
+                "peer": peer.__name__,
                 "torch_ms": round(medians["torch.nn"] * 1e3, 2),
-                "rnnkit_ms": round(medians[backend] * 1e3, 2),
-                "ratio": round(medians["torch.nn"] / medians[backend], 3),
+                "rnnkit_ms": round(seconds * 1e3, 2),
+                "ratio": round(medians["torch.nn"] / seconds, 3),
+                "gflops": round(work / seconds / 1e9, 1),
+                "sgemm_share": round(work / seconds / 1e9 / sgemm, 3),
+                "peer_sgemm_share": round(work / medians["torch.nn"] / 1e9 / sgemm, 3),
             }
         )
     return rows
 
 
 def markdown(rows: list[dict]) -> str:
-    head = "| layer | backend (runs) | T, B, I, H | torch.nn ms | rnnkit ms | ratio |"
-    lines = [head, "|---|---|---|---:|---:|---:|"]
+    head = (
+        "| layer | shape (T, B, I, H) | backend (runs) | torch.nn ms | rnnkit ms | ratio | "
+        "GFLOP/s | % SGEMM (torch.nn's) |"
+    )
+    lines = [head, "|---|---|---|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(
-            f"| {r['variant']} | {r['backend']} ({r['runs']}) | {r['T']}, {r['B']}, {r['I']}, "
-            f"{r['H']} | {r['torch_ms']:.1f} | {r['rnnkit_ms']:.1f} | {r['ratio']:.2f} |"
+            f"| {r['variant']} vs {r['peer']} | {r['shape']} ({r['T']}, {r['B']}, {r['I']}, "
+            f"{r['H']}) | {r['backend']} ({r['runs']}) | {r['torch_ms']:.1f} | "
+            f"{r['rnnkit_ms']:.1f} | {r['ratio']:.2f} | {r['gflops']:.0f} | "
+            f"{100 * r['sgemm_share']:.0f}% ({100 * r['peer_sgemm_share']:.0f}%) |"
         )
     return "\n".join(lines)
 
@@ -108,27 +153,41 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--repeats", type=int, default=7, help="timed runs per candidate (median)")
     p.add_argument("--warmup", type=int, default=2, help="untimed runs first")
-    p.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated variants")
-    p.add_argument("--quick", action="store_true", help="first shape only, 3 repeats")
+    p.add_argument("--variants", default=DEFAULT, help=f"comma-separated, of {', '.join(VARIANTS)}")
+    p.add_argument("--shapes", default="A,B,long", help="comma-separated, of A, B, long")
+    p.add_argument(
+        "--backends", default="auto", help="comma-separated rnnkit backends to time (auto, ...)"
+    )
+    p.add_argument("--quick", action="store_true", help="shape A only, 3 repeats")
     p.add_argument("--json-out", help="also write the rows to this JSON file")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
-    shapes = SHAPES[:1] if args.quick else SHAPES
+    shapes = ["A"] if args.quick else args.shapes.split(",")
     repeats = 3 if args.quick else args.repeats
+    for name, known in ((args.variants, VARIANTS), (",".join(shapes), SHAPES)):
+        unknown = [v for v in name.split(",") if v not in known]
+        if unknown:
+            p.error(f"unknown {unknown[0]!r}; choose from {', '.join(known)}")
+    rates = gemm_rates()
+    print(f"fused kernels: {fused_status()}")
+    print(
+        "single-thread GEMM at 1024^3: "
+        + ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in rates.items())
+    )
     rows = []
     for shape in shapes:
         for variant in args.variants.split(","):
-            if variant not in VARIANTS:
-                p.error(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
-            rows += bench_variant(variant, shape, repeats, args.warmup)
+            rows += bench_variant(
+                variant, shape, args.backends.split(","), repeats, args.warmup, rates["sgemm"]
+            )
             print(markdown(rows[-1:]).splitlines()[-1], flush=True)
     print()
     print(f"torch {torch.__version__}, 1 thread, float32, forward+backward, median of {repeats}")
     print(markdown(rows))
     if args.json_out:
         with open(args.json_out, "w") as f:
-            json.dump(rows, f, indent=1)
-    print(json.dumps(rows))
+            json.dump({"gemm": rates, "rows": rows}, f, indent=1)
+    print(json.dumps({"gemm": rates, "rows": rows}))
     return 0
 
 

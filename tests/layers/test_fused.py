@@ -238,3 +238,34 @@ def test_build_is_cached_and_falls_back_without_a_compiler(tmp_path, monkeypatch
         build.load.cache_clear()
     monkeypatch.undo()
     assert build.load() is not None
+
+
+@pytest.mark.parametrize("hidden", [16, 32])
+@pytest.mark.parametrize(
+    "cls, options",
+    [(rnnkit.RNN, {}), (rnnkit.GRU, {}), (rnnkit.GRU, {"reset_after": False}), (rnnkit.LSTM, {})],
+)
+def test_gemm_micro_kernel_equals_blas(cls, options, hidden):
+    """At H a multiple of 16 the per-step GEMMs may run rnnkit's micro-kernel (4 x 64
+    tiles and 1 x 16 edges; B = 5 leaves a row edge): it must agree with torch's BLAS."""
+    kernels = build.load()
+    was = kernels.gemm
+    torch.manual_seed(0)
+    layer = cls(I, hidden, num_layers=2, bidirectional=True, backend="fused", **options)
+    reference = cls(I, hidden, num_layers=2, bidirectional=True, backend="reference", **options)
+    reference.load_state_dict(layer.state_dict())
+    x, lengths = torch.randn(T, 5, I), torch.tensor([6, 2, 4, 1, 5])
+    try:
+        runs = []
+        for own in (True, False):
+            kernels.use_own_gemm(own)
+            runs.append(_run(layer, x, None, lengths))
+    finally:
+        kernels.use_own_gemm(was == "own")
+    (out_own, g_own), (out_blas, g_blas) = runs
+    out_ref, g_ref = _run(reference, x, None, lengths)
+    assert_close_all(out_own, out_blas)
+    assert_close_all(out_own, out_ref)
+    for a, b, r in zip(g_own, g_blas, g_ref):
+        assert_scaled_close(a, b)
+        assert_scaled_close(a, r)

@@ -7,7 +7,9 @@ source, compiler flags and CPU (``$RNNKIT_CACHE``, else ``$XDG_CACHE_HOME/rnnkit
 ``~/.cache/rnnkit``), written atomically, so a second process loads it in
 milliseconds. When any of this is missing, :func:`load` returns None and
 :func:`status` says why; the layers then use torch's kernels or the reference loop.
-``RNNKIT_FUSED=off`` disables the kernels.
+``RNNKIT_FUSED=off`` disables the kernels. The per-step float32 GEMMs use rnnkit's
+micro-kernel or torch's BLAS, whichever a probe at load time finds faster
+(``RNNKIT_GEMM=own|blas`` forces one).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from functools import cache
 from pathlib import Path
 
@@ -34,11 +37,17 @@ NATIVE = ["-march=native"]  # the build is cached per CPU, so it may use all of 
 
 
 class Kernels:
-    """The loaded library and where it came from."""
+    """The loaded library, where it came from and which GEMM its float32 loops use."""
 
     def __init__(self, lib: ctypes.CDLL, path: Path) -> None:
         self.lib = lib
         self.path = path
+        self.gemm = "blas"
+
+    def use_own_gemm(self, on: bool) -> None:
+        """Per-step float32 GEMMs by rnnkit's micro-kernel (True) or torch's BLAS."""
+        self.lib.rk_set_own_gemm(ctypes.c_int(int(on)))
+        self.gemm = "own" if on else "blas"
 
     def call(self, name: str, *args: object) -> None:
         """Call ``name`` with ints and tensors (passed as pointers; None is NULL)."""
@@ -65,7 +74,10 @@ _reason = "not loaded yet"
 def status() -> str:
     """One line: whether the fused kernels are in use, and from where or why not."""
     k = load()
-    return f"compiled ({k.path})" if k is not None else f"unavailable: {_reason}"
+    if k is None:
+        return f"unavailable: {_reason}"
+    gemm = "rnnkit's micro-kernel" if k.gemm == "own" else "torch's BLAS"
+    return f"compiled, per-step GEMMs by {gemm} ({k.path})"
 
 
 @cache
@@ -91,7 +103,28 @@ def load() -> Kernels | None:
         _reason = f"build failed ({str(error).splitlines()[0][:160]})"
         return None
     keep_freed_memory()
-    return Kernels(lib, path)
+    kernels = Kernels(lib, path)
+    choice = os.environ.get("RNNKIT_GEMM", "auto").lower()
+    kernels.use_own_gemm(choice == "own" or (choice != "blas" and _own_gemm_faster(lib)))
+    return kernels
+
+
+PROBES = ((32, 128, 512), (16, 256, 768), (8, 256, 1024))  # (B, H, G*H) of recurrent steps
+
+
+def _own_gemm_faster(lib: ctypes.CDLL, reps: int = 30) -> bool:
+    """Time both float32 GEMM paths at recurrent-step shapes (a few milliseconds)."""
+    total = {0: 0.0, 1: 0.0}
+    g = torch.Generator().manual_seed(0)  # leaves the caller's random state alone
+    for M, K, N in PROBES:
+        a, b = torch.randn(M, K, generator=g), torch.randn(K, N, generator=g)
+        c = torch.empty(M, N)
+        ptrs = [ctypes.c_void_p(t.data_ptr()) for t in (a, b, c)]
+        for own in (0, 1, 0, 1):  # alternate; the first pair warms up
+            start = time.perf_counter()
+            lib.rk_gemm_probe(own, reps, M, N, K, *ptrs)
+            total[own] += time.perf_counter() - start
+    return total[1] < 0.95 * total[0]
 
 
 def _torch_gemm() -> tuple[int, int] | None:

@@ -29,6 +29,11 @@ def _kernels() -> Kernels:
     return k
 
 
+def _t(W: Tensor) -> Tensor:
+    """W_hh^T, contiguous: the layout the forward kernels multiply by."""
+    return W.t().contiguous()
+
+
 def _grad(g: Tensor | None, like: Tensor) -> Tensor:
     """A contiguous incoming gradient, zeros where autograd passed None."""
     return torch.zeros_like(like) if g is None else g.contiguous()
@@ -47,9 +52,11 @@ def _ln_grads(d: Tensor, xhat: Tensor | None) -> tuple[Tensor | None, Tensor | N
 
 
 def _ln_buffers(like: Tensor, ln_w: Tensor | None, T: int, B: int, N: int):
+    """x_hat (T, B, N) and 1/std (T, B) of a layer norm; x_hat starts at zero because
+    rows past their length are never normalised but enter the weight-gradient sums."""
     if ln_w is None:
         return None, None
-    return like.new_empty(T, B, N), like.new_empty(T, B)
+    return like.new_zeros(T, B, N), like.new_empty(T, B)
 
 
 class RNNSequence(torch.autograd.Function):
@@ -64,7 +71,22 @@ class RNNSequence(torch.autograd.Function):
         hp, out = xp.new_empty(T, B, H), xp.new_empty(T, B, H)
         lnx, lnr = _ln_buffers(xp, ln_w, T, B, H)
         _kernels().call(
-            f"rk_rnn_fwd_{sfx}", T, B, H, relu, xp, W, b, lengths, ln_w, ln_b, hs, hp, lnx, lnr, out
+            f"rk_rnn_fwd_{sfx}",
+            T,
+            B,
+            H,
+            relu,
+            xp,
+            _t(W),
+            b,
+            lengths,
+            ln_w,
+            ln_b,
+            hs,
+            hp,
+            lnx,
+            lnr,
+            out,
         )
         ctx.save_for_backward(W, hs, lnx, lnr, ln_w, lengths)
         ctx.relu, ctx.has_bias = relu, b is not None
@@ -98,7 +120,7 @@ class GRUSequence(torch.autograd.Function):
         lnx, lnr = _ln_buffers(xp, ln_w, T, B, N)
         _kernels().call(
             f"rk_gru_fwd_{SUFFIX[xp.dtype]}",
-            *(T, B, H, xp, W, b, lengths, ln_w, ln_b, hs, gates, hp, lnx, lnr, out),
+            *(T, B, H, xp, _t(W), b, lengths, ln_w, ln_b, hs, gates, hp, lnx, lnr, out),
         )
         ctx.save_for_backward(W, hs, gates, hp, lnx, lnr, ln_w, lengths)
         ctx.has_bias = b is not None
@@ -136,7 +158,7 @@ class ChoGRUSequence(torch.autograd.Function):
         zero_b = xp.new_zeros(N) if b is None else b  # the kernel always adds a bias
         _kernels().call(
             f"rk_gru0_fwd_{SUFFIX[xp.dtype]}",
-            *(T, B, H, xp, W, zero_b, lengths, hs, gates, rh, hrz, hn, out),
+            *(T, B, H, xp, _t(W), zero_b, lengths, hs, gates, rh, hrz, hn, out),
         )
         ctx.save_for_backward(W, hs, gates, rh, lengths)
         ctx.has_bias = b is not None
@@ -175,7 +197,7 @@ class LSTMSequence(torch.autograd.Function):
         lncx, lncr = _ln_buffers(xp, lnc_w, T, B, H)
         ctx.has_peep = peep is not None
         peep = xp.new_zeros(3 * H) if peep is None else peep  # zeros: no peepholes
-        args = (T, B, H, xp, W, b, lengths, peep, ln_w, ln_b, lnc_w, lnc_b, hs, cs, gates, th)
+        args = (T, B, H, xp, _t(W), b, lengths, peep, ln_w, ln_b, lnc_w, lnc_b, hs, cs, gates, th)
         scratch = xp.new_empty(B, N)
         _kernels().call(
             f"rk_lstm_fwd_{SUFFIX[xp.dtype]}", *args, scratch, lnx, lnr, lncx, lncr, out
