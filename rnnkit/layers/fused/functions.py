@@ -51,12 +51,13 @@ def _ln_grads(d: Tensor, xhat: Tensor | None) -> tuple[Tensor | None, Tensor | N
     return _rows(d * xhat), _rows(d)
 
 
-def _ln_buffers(like: Tensor, ln_w: Tensor | None, T: int, B: int, N: int):
-    """x_hat (T, B, N) and 1/std (T, B) of a layer norm; x_hat starts at zero because
-    rows past their length are never normalised but enter the weight-gradient sums."""
+def _ln_buffers(like: Tensor, ln_w: Tensor | None, T: int, B: int, N: int, *, zero: bool):
+    """x_hat (T, B, N) and 1/std (T, B) of a layer norm. ``zero`` where the kernel skips
+    rows past their length, which still enter the weight-gradient sums."""
     if ln_w is None:
         return None, None
-    return like.new_zeros(T, B, N), like.new_empty(T, B)
+    xhat = like.new_zeros(T, B, N) if zero else like.new_empty(T, B, N)
+    return xhat, like.new_empty(T, B)
 
 
 class RNNSequence(torch.autograd.Function):
@@ -69,7 +70,7 @@ class RNNSequence(torch.autograd.Function):
         hs = xp.new_empty(T + 1, B, H)
         hs[0] = h0
         hp, out = xp.new_empty(T, B, H), xp.new_empty(T, B, H)
-        lnx, lnr = _ln_buffers(xp, ln_w, T, B, H)
+        lnx, lnr = _ln_buffers(xp, ln_w, T, B, H, zero=False)
         _kernels().call(
             f"rk_rnn_fwd_{sfx}",
             T,
@@ -117,7 +118,7 @@ class GRUSequence(torch.autograd.Function):
         hs = xp.new_empty(T + 1, B, H)
         hs[0] = h0
         gates, hp, out = xp.new_empty(T, B, N), xp.new_empty(T, B, N), xp.new_empty(T, B, H)
-        lnx, lnr = _ln_buffers(xp, ln_w, T, B, N)
+        lnx, lnr = _ln_buffers(xp, ln_w, T, B, N, zero=False)
         _kernels().call(
             f"rk_gru_fwd_{SUFFIX[xp.dtype]}",
             *(T, B, H, xp, _t(W), b, lengths, ln_w, ln_b, hs, gates, hp, lnx, lnr, out),
@@ -193,8 +194,8 @@ class LSTMSequence(torch.autograd.Function):
         hs, cs = xp.new_empty(T + 1, B, H), xp.new_empty(T + 1, B, H)
         hs[0], cs[0] = h0, c0
         gates, th, out = xp.new_empty(T, B, N), xp.new_empty(T, B, H), xp.new_empty(T, B, H)
-        lnx, lnr = _ln_buffers(xp, ln_w, T, B, N)
-        lncx, lncr = _ln_buffers(xp, lnc_w, T, B, H)
+        lnx, lnr = _ln_buffers(xp, ln_w, T, B, N, zero=False)
+        lncx, lncr = _ln_buffers(xp, lnc_w, T, B, H, zero=True)
         ctx.has_peep = peep is not None
         peep = xp.new_zeros(3 * H) if peep is None else peep  # zeros: no peepholes
         args = (T, B, H, xp, _t(W), b, lengths, peep, ln_w, ln_b, lnc_w, lnc_b, hs, cs, gates, th)

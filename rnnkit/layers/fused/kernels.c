@@ -47,52 +47,55 @@ typedef float v16 __attribute__((vector_size(64), aligned(4)));
         PUT(q + 48, c##r##3);                             \
     }
 
-/* a 4 x 64 block of C */
-static inline void tile_4x64(int K, const float* A, int lda, const float* Bm, int ldb, float beta,
-                             float* C, int ldc) {
+/* a 4 x 64 block of C; element (m, k) of A is A[m * lda + k * ska] */
+static inline void tile_4x64(int K, const float* A, long lda, long ska, const float* Bm, int ldb,
+                             float beta, float* C, int ldc) {
     ACC4(0);
     ACC4(1);
     ACC4(2);
     ACC4(3);
-    const float *a0 = A, *a1 = A + lda, *a2 = A + 2 * lda, *a3 = A + 3 * lda;
     for (int k = 0; k < K; k++) {
+        const float* a = A + (long)k * ska;
         const float* b = Bm + (long)k * ldb;
         v16 b0 = *(const v16*)b, b1 = *(const v16*)(b + 16);
         v16 b2 = *(const v16*)(b + 32), b3 = *(const v16*)(b + 48);
-        FMA4(0, a0[k]);
-        FMA4(1, a1[k]);
-        FMA4(2, a2[k]);
-        FMA4(3, a3[k]);
+        FMA4(0, a[0]);
+        FMA4(1, a[lda]);
+        FMA4(2, a[2 * lda]);
+        FMA4(3, a[3 * lda]);
     }
     STORE4(0) STORE4(1) STORE4(2) STORE4(3)
 }
 
 /* a 1 x 16 block of C (edges) */
-static inline void tile_1x16(int K, const float* A, const float* Bm, int ldb, float beta, float* C) {
+static inline void tile_1x16(int K, const float* A, long ska, const float* Bm, int ldb, float beta,
+                             float* C) {
     v16 c = {0};
-    for (int k = 0; k < K; k++) c += A[k] * *(const v16*)(Bm + (long)k * ldb);
+    for (int k = 0; k < K; k++) c += A[(long)k * ska] * *(const v16*)(Bm + (long)k * ldb);
     PUT(C, c);
 }
 
-static void own_sgemm(int M, int N, int K, const float* A, int lda, const float* Bm, int ldb,
-                      float beta, float* C, int ldc) {
+/* C (M, N) = beta C + A (M, K) Bm (K, N), N a multiple of 16; A strided (lda, ska), so
+ * A = D^T of a row-major D (K, M) is lda = 1, ska = M: the weight-gradient form. */
+void rk_sgemm(int M, int N, int K, const float* A, long lda, long ska, const float* Bm, int ldb,
+              float beta, float* C, int ldc) {
     int M4 = M - M % 4, N64 = N - N % 64;
     for (int i = 0; i < M4; i += 4) {
         for (int j = 0; j < N64; j += 64)
-            tile_4x64(K, A + (long)i * lda, lda, Bm + j, ldb, beta, C + (long)i * ldc + j, ldc);
+            tile_4x64(K, A + i * lda, lda, ska, Bm + j, ldb, beta, C + (long)i * ldc + j, ldc);
         for (int r = i; r < i + 4; r++)
             for (int j = N64; j < N; j += 16)
-                tile_1x16(K, A + (long)r * lda, Bm + j, ldb, beta, C + (long)r * ldc + j);
+                tile_1x16(K, A + r * lda, ska, Bm + j, ldb, beta, C + (long)r * ldc + j);
     }
     for (int r = M4; r < M; r++)
         for (int j = 0; j < N; j += 16)
-            tile_1x16(K, A + (long)r * lda, Bm + j, ldb, beta, C + (long)r * ldc + j);
+            tile_1x16(K, A + r * lda, ska, Bm + j, ldb, beta, C + (long)r * ldc + j);
 }
 
 static void gemm_f32(int M, int N, int K, const float* A, int lda, const float* Bm, int ldb,
                      float beta, float* C, int ldc) {
     if (own_gemm && N % 16 == 0) {
-        own_sgemm(M, N, K, A, lda, Bm, ldb, beta, C, ldc);
+        rk_sgemm(M, N, K, A, lda, 1, Bm, ldb, beta, C, ldc);
         return;
     }
     const float one = 1.0f;
