@@ -8,6 +8,7 @@ import torch
 
 from rnnkit import __version__
 from rnnkit.cli.common import Console
+from rnnkit.layers.fused import status as fused_status
 from rnnkit.tasks.registry import Command
 from rnnkit.training.precision import native_bf16, resolve
 
@@ -20,6 +21,7 @@ def info() -> dict:
         "python": platform.python_version(),
         "threads": torch.get_num_threads(),
         "mkldnn": bool(torch.backends.mkldnn.is_available()),
+        "fused_kernels": fused_status(),  # rnnkit's CPU kernels: built, or why not
         "cuda": bool(torch.cuda.is_available()),
         "cudnn": bool(torch.backends.cudnn.is_available()) if torch.cuda.is_available() else False,
         "cuda_devices": torch.cuda.device_count(),

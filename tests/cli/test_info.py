@@ -8,6 +8,8 @@ def test_info_json_is_last_line(capsys):
     last = capsys.readouterr().out.strip().splitlines()[-1]
     facts = json.loads(last)
     assert facts["rnnkit"] and facts["threads"] >= 1
+    assert facts["fused_kernels"].startswith(("compiled", "unavailable: "))  # one line
+    assert "\n" not in facts["fused_kernels"]
 
 
 def test_bad_threads_is_one_line_error(capsys):
