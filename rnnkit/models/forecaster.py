@@ -44,7 +44,7 @@ class ForecasterConfig(RecurrentModelConfig):
     """An RNN forecaster; the task fills in the sizes from its data."""
 
     strategy: Strategy = "recursive"  # how the h steps are made: recursive, direct or seq2seq
-    cell: CellType = "gru"  # recurrent cell: rnn (Elman), lstm or gru
+    cell: CellType = "gru"  # recurrent cell: rnn (Elman), lstm, gru, mingru or minlstm
     hidden_size: int = 16  # H: units per layer
     distribution: Literal["point", "gaussian"] = "point"  # point forecasts, or mean and std
     input_size: int = 1  # I: features of a past step (target, calendar, covariates)

@@ -22,7 +22,7 @@ from rnnkit.layers import LAYERS, CellOptions, CellType, RecurrentLayer
 class RecurrentModelConfig(Config):
     """The recurrent layer of a task model; JSON-serialisable."""
 
-    cell: CellType = "lstm"  # recurrent cell: rnn (Elman), lstm or gru
+    cell: CellType = "lstm"  # recurrent cell: rnn (Elman), lstm, gru, mingru or minlstm
     hidden_size: int = 128  # H: units per layer
     num_layers: int = 1  # L: stacked layers
     dropout: float = 0.0  # dropout between stacked layers

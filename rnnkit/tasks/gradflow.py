@@ -24,11 +24,14 @@ from rnnkit.tasks.longrange import AddingConfig, AddingTask, LongRangeTask
 from rnnkit.tasks.registry import Command, Group, register_command
 from rnnkit.training.rundir import write_json
 
+CellName = Literal["rnn", "relu", "lstm", "gru", "mingru", "minlstm"]
 CELLS = {  # --cells name -> (cell, options)
     "rnn": ("rnn", CellOptions()),
     "relu": ("rnn", CellOptions(nonlinearity="relu")),
     "lstm": ("lstm", CellOptions()),
     "gru": ("gru", CellOptions()),
+    "mingru": ("mingru", CellOptions()),
+    "minlstm": ("minlstm", CellOptions()),
 }
 
 
@@ -36,7 +39,7 @@ CELLS = {  # --cells name -> (cell, options)
 class GradflowConfig(Config):
     """What to measure."""
 
-    cells: tuple[Literal["rnn", "relu", "lstm", "gru"], ...] = ("rnn", "lstm", "gru")  # at init
+    cells: tuple[CellName, ...] = ("rnn", "lstm", "gru")  # at init
     trained: tuple[str, ...] = ()  # longrange run directories to measure after training
     length: int | None = None  # T (None: 100, or each trained run's own)
     hidden: int = 128  # hidden units of the cells at initialisation

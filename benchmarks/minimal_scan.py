@@ -1,0 +1,154 @@
+"""minGRU/minLSTM: the ways to run their scan over time, forward+backward, against torch.nn.GRU.
+
+    python -m benchmarks.minimal_scan [--repeats 7] [--shapes 1024,200] [--json-out FILE]
+
+Candidates, each the whole layer (input GEMM, gates, scan) or the scan alone:
+
+- ``kernel``: rnnkit's C loop (``KernelScan``), what ``auto`` runs on the CPU;
+- ``parallel``: the chunked pure-PyTorch scan (``ParallelScan``), the fallback;
+- ``logspace``: Heinsen's (2023) log-space scan, ``exp(a*_t + logcumsumexp(log b - a*))``
+  over complex logarithms (negative b), as reference implementations of minGRU do;
+- ``reference``: the runner's per-step loop over the cell (``backend="reference"``);
+- ``torch.nn.GRU`` at the same sizes (the speed target).
+
+Single-threaded, warmed up, candidates timed in alternation, medians. The last stdout
+line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+import rnnkit
+from rnnkit.layers.fused import status
+from rnnkit.layers.fused.scan import scan
+
+SHAPES = {"1024": (1024, 8, 64, 256), "200": (200, 8, 64, 256)}  # (T, B, I, H)
+
+
+def logspace_scan(a: Tensor, b: Tensor, h0: Tensor) -> Tensor:
+    """h_t = a_t h_{t-1} + b_t in log space (Heinsen 2023): (T, B, H) -> (T, B, H)."""
+    complex_dtype = torch.complex128 if a.dtype == torch.float64 else torch.complex64
+    a_star = F.pad(torch.cumsum(torch.log(a), 0), (0, 0, 0, 0, 1, 0))  # (T+1, B, H)
+    log_b = torch.log(torch.cat([h0.unsqueeze(0), b]).to(complex_dtype))  # (T+1, B, H)
+    log_h = a_star + torch.logcumsumexp(log_b - a_star, 0)
+    return torch.exp(log_h).real[1:]
+
+
+def timed(fns: dict[str, Callable[[], None]], repeats: int, warmup: int) -> dict[str, float]:
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def layer_step(layer: nn.Module, x: Tensor, method: str | None) -> Callable[[], None]:
+    """Forward+backward of the layer; ``method`` runs its scan one particular way."""
+    cell = layer.cell(0) if method else None
+
+    def run() -> None:
+        layer.zero_grad(set_to_none=True)
+        if cell is None:
+            out = layer(x)[0]
+        else:
+            a, b, _ = cell.coefficients(cell.project_input(x))  # (T, B, H) each
+            h0 = x.new_zeros(x.shape[1], cell.hidden_size)
+            out = (
+                logspace_scan(a, b, h0)
+                if method == "logspace"
+                else scan(a, b, h0, method=method)[0]
+            )
+        out.sum().backward()
+
+    return run
+
+
+def scan_step(a: Tensor, b: Tensor, h0: Tensor, method: str) -> Callable[[], None]:
+    """Forward+backward of the scan alone, from given coefficients."""
+
+    def run() -> None:
+        a.grad = b.grad = None
+        out = logspace_scan(a, b, h0) if method == "logspace" else scan(a, b, h0, method=method)[0]
+        out.sum().backward()
+
+    return run
+
+
+def bench(shape: str, cell: str, repeats: int, warmup: int) -> list[dict]:
+    T, B, I, H = SHAPES[shape]
+    torch.manual_seed(0)
+    x = torch.randn(T, B, I)
+    cls = {"mingru": rnnkit.MinGRU, "minlstm": rnnkit.MinLSTM}[cell]
+    layer = cls(I, H)
+    ref = cls(I, H, backend="reference")
+    ref.load_state_dict(layer.state_dict())
+    fns = {"torch.nn.GRU": layer_step(nn.GRU(I, H), x, None)}
+    for method in ("kernel", "parallel", "logspace"):
+        fns[f"layer/{method}"] = layer_step(layer, x, method)
+    fns["layer/reference"] = layer_step(ref, x, None)
+    with torch.no_grad():
+        a, b, _ = layer.cell(0).coefficients(layer.cell(0).project_input(x))
+    a, b = a.clone().requires_grad_(), b.clone().requires_grad_()
+    h0 = x.new_zeros(B, H)
+    for method in ("kernel", "parallel", "logspace"):
+        fns[f"scan/{method}"] = scan_step(a, b, h0, method)
+    medians = timed(fns, repeats, warmup)
+    gru = medians["torch.nn.GRU"]
+    return [
+        {
+            "cell": cell,
+            "T": T,
+            "B": B,
+            "I": I,
+            "H": H,
+            "candidate": name,
+            "ms": round(s * 1e3, 2),
+            "speedup_vs_torch_gru": round(gru / s, 2),
+        }
+        for name, s in medians.items()
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--repeats", type=int, default=7, help="timed runs per candidate (median)")
+    p.add_argument("--warmup", type=int, default=2, help="untimed runs first")
+    p.add_argument("--shapes", default="1024,200", help=f"comma-separated, of {', '.join(SHAPES)}")
+    p.add_argument("--cells", default="mingru,minlstm", help="comma-separated: mingru, minlstm")
+    p.add_argument("--json-out", help="also write the rows to this JSON file")
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)
+    print(f"fused kernels: {status()}; torch {torch.__version__}, 1 thread, float32")
+    rows = []
+    for shape in args.shapes.split(","):
+        for cell in args.cells.split(","):
+            for r in bench(shape, cell, args.repeats, args.warmup):
+                rows.append(r)
+                print(
+                    f"{r['cell']:8} T={r['T']:<5} {r['candidate']:16} {r['ms']:9.2f} ms  "
+                    f"x{r['speedup_vs_torch_gru']:.2f} vs torch.nn.GRU",
+                    flush=True,
+                )
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump(rows, f, indent=1)
+    print(json.dumps(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
