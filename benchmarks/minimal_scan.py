@@ -4,7 +4,8 @@
 
 Candidates, each the whole layer (input GEMM, gates, scan) or the scan alone:
 
-- ``kernel``: rnnkit's C loop (``KernelScan``), what ``auto`` runs on the CPU;
+- ``kernel`` (``layer/auto``): rnnkit's C loop (``KernelScan``), what ``auto`` runs on
+  the CPU;
 - ``parallel``: the chunked pure-PyTorch scan (``ParallelScan``), the fallback;
 - ``logspace``: Heinsen's (2023) log-space scan, ``exp(a*_t + logcumsumexp(log b - a*))``
   over complex logarithms (negative b), as reference implementations of minGRU do;
@@ -28,6 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 import rnnkit
+from rnnkit.layers.fused import scan as scan_module
 from rnnkit.layers.fused import status
 from rnnkit.layers.fused.scan import scan
 
@@ -56,22 +58,24 @@ def timed(fns: dict[str, Callable[[], None]], repeats: int, warmup: int) -> dict
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def scanner(method: str) -> Callable[..., tuple[Tensor, Tensor]]:
+    """``scan`` run one particular way, for the layer to call."""
+    if method == "logspace":
+        return lambda a, b, h0, lengths=None: (out := logspace_scan(a, b, h0), out[-1])
+    return lambda a, b, h0, lengths=None: scan(a, b, h0, lengths, method=method)
+
+
 def layer_step(layer: nn.Module, x: Tensor, method: str | None) -> Callable[[], None]:
     """Forward+backward of the layer; ``method`` runs its scan one particular way."""
-    cell = layer.cell(0) if method else None
 
     def run() -> None:
         layer.zero_grad(set_to_none=True)
-        if cell is None:
+        if method is not None:
+            scan_module.scan = scanner(method)
+        try:
             out = layer(x)[0]
-        else:
-            a, b, _ = cell.coefficients(cell.project_input(x))  # (T, B, H) each
-            h0 = x.new_zeros(x.shape[1], cell.hidden_size)
-            out = (
-                logspace_scan(a, b, h0)
-                if method == "logspace"
-                else scan(a, b, h0, method=method)[0]
-            )
+        finally:
+            scan_module.scan = scan
         out.sum().backward()
 
     return run
@@ -97,7 +101,8 @@ def bench(shape: str, cell: str, repeats: int, warmup: int) -> list[dict]:
     ref = cls(I, H, backend="reference")
     ref.load_state_dict(layer.state_dict())
     fns = {"torch.nn.GRU": layer_step(nn.GRU(I, H), x, None)}
-    for method in ("kernel", "parallel", "logspace"):
+    fns["layer/auto"] = layer_step(layer, x, None)  # the C scan
+    for method in ("parallel", "logspace"):
         fns[f"layer/{method}"] = layer_step(layer, x, method)
     fns["layer/reference"] = layer_step(ref, x, None)
     with torch.no_grad():

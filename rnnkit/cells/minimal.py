@@ -62,7 +62,6 @@ class MinGRUCell(MinimalCell):
         h_t &= (1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t
 
     Rows of ``weight_ih``/``bias_ih``: ``z, h_tilde`` (2H). State: ``(h,)``, h (B, H).
-    ``1 - z_t`` is computed as :math:`\sigma(-(W_z x_t + b_z))`, exact near z_t = 1.
     """
 
     gates = ("z", "h_tilde")
@@ -70,7 +69,7 @@ class MinGRUCell(MinimalCell):
     def coefficients(self, xp: Tensor) -> tuple[Tensor, Tensor, Gates]:
         a_z, h_tilde = xp.chunk(2, dim=-1)  # 2 x (..., H)
         z = torch.sigmoid(a_z)
-        return torch.sigmoid(-a_z), z * h_tilde, {"z": z, "h_tilde": h_tilde}
+        return 1 - z, z * h_tilde, {"z": z, "h_tilde": h_tilde}
 
 
 class MinLSTMCell(MinimalCell):
@@ -95,5 +94,6 @@ class MinLSTMCell(MinimalCell):
     def coefficients(self, xp: Tensor) -> tuple[Tensor, Tensor, Gates]:
         a_f, a_i, h_tilde = xp.chunk(3, dim=-1)  # 3 x (..., H)
         log_ratio = F.logsigmoid(a_f) - F.logsigmoid(a_i)  # log(f_t / i_t)
-        f, i = torch.sigmoid(log_ratio), torch.sigmoid(-log_ratio)  # f'_t, i'_t
+        f = torch.sigmoid(log_ratio)  # f'_t
+        i = 1 - f  # i'_t
         return f, i * h_tilde, {"f": f, "i": i, "h_tilde": h_tilde}
