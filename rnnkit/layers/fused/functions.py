@@ -39,25 +39,16 @@ def _grad(g: Tensor | None, like: Tensor) -> Tensor:
     return torch.zeros_like(like) if g is None else g.contiguous()
 
 
-def _rows(d: Tensor) -> Tensor:
-    """Sum over steps and rows: (T, B, N) -> (N,)."""
-    return d.sum((0, 1))
+def _sums(like: Tensor, n: int, wanted: bool) -> Tensor | None:
+    """A zeroed (n,) accumulator the backward kernel adds a parameter's gradient into."""
+    return like.new_zeros(n) if wanted else None
 
 
-def _ln_grads(d: Tensor, xhat: Tensor | None) -> tuple[Tensor | None, Tensor | None]:
-    """Gradients of a layer norm's weight and bias from the grad of its output."""
-    if xhat is None:
-        return None, None
-    return _rows(d * xhat), _rows(d)
-
-
-def _ln_buffers(like: Tensor, ln_w: Tensor | None, T: int, B: int, N: int, *, zero: bool):
-    """x_hat (T, B, N) and 1/std (T, B) of a layer norm. ``zero`` where the kernel skips
-    rows past their length, which still enter the weight-gradient sums."""
+def _ln_buffers(like: Tensor, ln_w: Tensor | None, T: int, B: int, N: int):
+    """x_hat (T, B, N) and 1/std (T, B) of a layer norm, saved by the forward kernel."""
     if ln_w is None:
         return None, None
-    xhat = like.new_zeros(T, B, N) if zero else like.new_empty(T, B, N)
-    return xhat, like.new_empty(T, B)
+    return like.new_empty(T, B, N), like.new_empty(T, B)
 
 
 class RNNSequence(torch.autograd.Function):
@@ -70,7 +61,7 @@ class RNNSequence(torch.autograd.Function):
         hs = xp.new_empty(T + 1, B, H)
         hs[0] = h0
         hp, out = xp.new_empty(T, B, H), xp.new_empty(T, B, H)
-        lnx, lnr = _ln_buffers(xp, ln_w, T, B, H, zero=False)
+        lnx, lnr = _ln_buffers(xp, ln_w, T, B, H)
         _kernels().call(
             f"rk_rnn_fwd_{sfx}",
             T,
@@ -99,13 +90,16 @@ class RNNSequence(torch.autograd.Function):
         W, hs, lnx, lnr, ln_w, lengths = ctx.saved_tensors
         T, B, H = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
         gout, carry = _grad(gout, hs[1:]), _grad(ghT, hs[0]).clone()
-        dxp, dpre = hs.new_empty(T, B, H), hs.new_empty(T, B, H)
+        dxp = hs.new_empty(T, B, H)
+        dpre = hs.new_empty(T, B, H) if ln_w is not None else None
+        db, dln_w, dln_b = (_sums(hs, H, w) for w in (ctx.has_bias, *[ln_w is not None] * 2))
         _kernels().call(
             f"rk_rnn_bwd_{SUFFIX[hs.dtype]}",
             *(T, B, H, ctx.relu, W, lengths, ln_w, lnx, lnr, hs, gout, carry, dxp, dpre),
+            *(db, dln_w, dln_b),
         )
-        db = _rows(dxp) if ctx.has_bias else None
-        return (dxp, carry, _weight_grad(dpre, hs[:-1]), db, *_ln_grads(dxp, lnx), None, None)
+        dW = _weight_grad(dxp if dpre is None else dpre, hs[:-1])
+        return (dxp, carry, dW, db, dln_w, dln_b, None, None)
 
 
 class GRUSequence(torch.autograd.Function):
@@ -118,7 +112,7 @@ class GRUSequence(torch.autograd.Function):
         hs = xp.new_empty(T + 1, B, H)
         hs[0] = h0
         gates, hp, out = xp.new_empty(T, B, N), xp.new_empty(T, B, N), xp.new_empty(T, B, H)
-        lnx, lnr = _ln_buffers(xp, ln_w, T, B, N, zero=False)
+        lnx, lnr = _ln_buffers(xp, ln_w, T, B, N)
         _kernels().call(
             f"rk_gru_fwd_{SUFFIX[xp.dtype]}",
             *(T, B, H, xp, _t(W), b, lengths, ln_w, ln_b, hs, gates, hp, lnx, lnr, out),
@@ -136,13 +130,14 @@ class GRUSequence(torch.autograd.Function):
         gout, carry = _grad(gout, hs[1:]), _grad(ghT, hs[0]).clone()
         dxp, dpost = gates.new_empty(T, B, N), gates.new_empty(T, B, N)
         dpre = gates.new_empty(T, B, N) if ln_w is not None else None
+        db, dln_w, dln_b = (_sums(hs, N, w) for w in (ctx.has_bias, *[ln_w is not None] * 2))
         _kernels().call(
             f"rk_gru_bwd_{SUFFIX[hs.dtype]}",
             *(T, B, H, W, lengths, ln_w, lnx, lnr, hs, gates, hp, gout, carry, dxp, dpost, dpre),
+            *(db, dln_w, dln_b),
         )
         dW = _weight_grad(dpost if dpre is None else dpre, hs[:-1])
-        db = _rows(dpost) if ctx.has_bias else None
-        return (dxp, carry, dW, db, *_ln_grads(dpost, lnx), None)
+        return (dxp, carry, dW, db, dln_w, dln_b, None)
 
 
 class ChoGRUSequence(torch.autograd.Function):
@@ -173,14 +168,14 @@ class ChoGRUSequence(torch.autograd.Function):
         H = N // 3
         gout, carry = _grad(gout, hs[1:]), _grad(ghT, hs[0]).clone()
         dxp, dpost, drh = gates.new_empty(T, B, N), gates.new_empty(T, B, N), hs.new_empty(B, H)
+        db = _sums(hs, N, ctx.has_bias)
         _kernels().call(
             f"rk_gru0_bwd_{SUFFIX[hs.dtype]}",
-            *(T, B, H, W, lengths, hs, gates, gout, carry, drh, dxp, dpost),
+            *(T, B, H, W, lengths, hs, gates, gout, carry, drh, dxp, dpost, db),
         )
         dW = torch.cat(
             [_weight_grad(dpost[..., : 2 * H], hs[:-1]), _weight_grad(dpost[..., 2 * H :], rh)]
         )
-        db = _rows(dpost) if ctx.has_bias else None
         return (dxp, carry, dW, db, None)
 
 
@@ -194,8 +189,8 @@ class LSTMSequence(torch.autograd.Function):
         hs, cs = xp.new_empty(T + 1, B, H), xp.new_empty(T + 1, B, H)
         hs[0], cs[0] = h0, c0
         gates, th, out = xp.new_empty(T, B, N), xp.new_empty(T, B, H), xp.new_empty(T, B, H)
-        lnx, lnr = _ln_buffers(xp, ln_w, T, B, N, zero=False)
-        lncx, lncr = _ln_buffers(xp, lnc_w, T, B, H, zero=True)
+        lnx, lnr = _ln_buffers(xp, ln_w, T, B, N)
+        lncx, lncr = _ln_buffers(xp, lnc_w, T, B, H)
         ctx.has_peep = peep is not None
         peep = xp.new_zeros(3 * H) if peep is None else peep  # zeros: no peepholes
         args = (T, B, H, xp, _t(W), b, lengths, peep, ln_w, ln_b, lnc_w, lnc_b, hs, cs, gates, th)
@@ -216,19 +211,19 @@ class LSTMSequence(torch.autograd.Function):
         H = N // 4
         gout = _grad(gout, hs[1:])
         carry_h, carry_c = _grad(ghT, hs[0]).clone(), _grad(gcT, cs[0]).clone()
-        dxp, dpre, dth = gates.new_empty(T, B, N), gates.new_empty(T, B, N), hs.new_empty(B, H)
-        dlnc = hs.new_empty(T, B, H) if lnc_w is not None else None
+        dxp, dth = gates.new_empty(T, B, N), hs.new_empty(B, H)
+        ln, lnc = ln_w is not None, lnc_w is not None
+        dpre = gates.new_empty(T, B, N) if ln else None
+        dlnc = hs.new_empty(B, H) if lnc else None
+        db, dln_w, dln_b = _sums(hs, N, ctx.has_bias), _sums(hs, N, ln), _sums(hs, N, ln)
+        dpeep = _sums(hs, 3 * H, ctx.has_peep)
+        dlnc_w, dlnc_b = _sums(hs, H, lnc), _sums(hs, H, lnc)
         _kernels().call(
             f"rk_lstm_bwd_{SUFFIX[hs.dtype]}",
             *(T, B, H, W, lengths, peep, ln_w, lnx, lnr, lnc_w, lncx, lncr, cs, gates, th),
             *(gout, carry_h, carry_c, dth, dxp, dlnc, dpre),
+            *(db, dln_w, dln_b, dpeep, dlnc_w, dlnc_b),
         )
-        db = _rows(dxp) if ctx.has_bias else None
-        dpeep = None
-        if ctx.has_peep:
-            a_i, a_f, _, a_o = dxp.chunk(4, dim=-1)
-            c_prev, c = cs[:-1], cs[1:]
-            dpeep = torch.cat([_rows(a_i * c_prev), _rows(a_f * c_prev), _rows(a_o * c)])
-        dW = _weight_grad(dpre, hs[:-1])
+        dW = _weight_grad(dxp if dpre is None else dpre, hs[:-1])
         grads = (dxp, carry_h, carry_c, dW, db, dpeep)
-        return (*grads, *_ln_grads(dxp, lnx), *_ln_grads(dlnc, lncx), None)
+        return (*grads, dln_w, dln_b, dlnc_w, dlnc_b, None)
