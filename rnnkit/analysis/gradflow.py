@@ -82,6 +82,11 @@ def hidden_grad_norms(
 def orthogonal_recurrent_init(layer: RecurrentLayer, gain: float) -> None:
     """Set every recurrent weight block to ``gain`` x a random orthogonal matrix, so the
     recurrent Jacobian's scale is ``gain`` (> 1 lets a relu RNN explode)."""
+    if not any(name.startswith("weight_hh") for name, _ in layer.named_parameters()):
+        raise ValueError(
+            f"a recurrent-weight gain needs recurrent weights; {layer.config.cell} has none "
+            "(its gates read only x_t)"
+        )
     H = layer.hidden_size
     with torch.no_grad():
         for name, p in layer.named_parameters():

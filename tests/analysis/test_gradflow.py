@@ -46,3 +46,11 @@ def test_tanh_rnn_vanishes_and_large_relu_rnn_explodes():
     orthogonal_recurrent_init(relu.rnn, 3.0)
     flow = hidden_grad_norms(relu, relu.rnn, lambda m: m(SeqBatch(x, y)).loss)
     assert flow.ratio_first_last > 1e3
+
+
+def test_gain_refused_for_cells_without_recurrent_weights():
+    import rnnkit
+    from rnnkit.analysis.gradflow import orthogonal_recurrent_init
+
+    with pytest.raises(ValueError, match="has none"):
+        orthogonal_recurrent_init(rnnkit.MinGRU(2, 4), 1.5)
