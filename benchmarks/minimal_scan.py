@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 from collections.abc import Callable
 
 import torch
@@ -29,6 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 import rnnkit
+from benchmarks.layers import time_alternating
 from rnnkit.layers.fused import scan as scan_module
 from rnnkit.layers.fused import status
 from rnnkit.layers.fused.scan import scan
@@ -43,19 +42,6 @@ def logspace_scan(a: Tensor, b: Tensor, h0: Tensor) -> Tensor:
     log_b = torch.log(torch.cat([h0.unsqueeze(0), b]).to(complex_dtype))  # (T+1, B, H)
     log_h = a_star + torch.logcumsumexp(log_b - a_star, 0)
     return torch.exp(log_h).real[1:]
-
-
-def timed(fns: dict[str, Callable[[], None]], repeats: int, warmup: int) -> dict[str, float]:
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def scanner(method: str) -> Callable[..., tuple[Tensor, Tensor]]:
@@ -111,7 +97,7 @@ def bench(shape: str, cell: str, repeats: int, warmup: int) -> list[dict]:
     h0 = x.new_zeros(B, H)
     for method in ("kernel", "parallel", "logspace"):
         fns[f"scan/{method}"] = scan_step(a, b, h0, method)
-    medians = timed(fns, repeats, warmup)
+    medians = time_alternating(fns, repeats, warmup)
     gru = medians["torch.nn.GRU"]
     return [
         {
