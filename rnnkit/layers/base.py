@@ -266,7 +266,7 @@ class RecurrentLayer(nn.Module):
                 "step() needs a unidirectional layer: the reverse direction reads whole sequences"
             )
         ref = self.weight_ih_l0
-        check_input(x_t, input_size=self.input_size, like=ref, ranks=(2,))
+        x_t = check_input(x_t, input_size=self.input_size, like=ref, ranks=(2,))
         prep = _Prepared(x_t.unsqueeze(0), None, None, unbatched=False)
         states = self._split(self._check_hx(hx, prep))
         self._bind()
@@ -285,7 +285,9 @@ class RecurrentLayer(nn.Module):
         if isinstance(input, PackedSequence):
             if lengths is not None:
                 raise ValueError("give either a PackedSequence or lengths, not both")
-            check_input(input.data, input_size=self.input_size, like=ref, ranks=(2,))
+            data = check_input(input.data, input_size=self.input_size, like=ref, ranks=(2,))
+            if data is not input.data:  # cast back from autocast's dtype
+                input = input._replace(data=data)
             x, n = pad_packed_sequence(input)  # (T, B, I), original batch order
             return _Prepared(x, self._full(n, x), input, unbatched=False)
         x = check_input(input, input_size=self.input_size, like=ref, ranks=(2, 3))

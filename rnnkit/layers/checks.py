@@ -22,6 +22,7 @@ def check_input(x: object, *, input_size: int, like: Tensor, ranks: tuple[int, .
         )
     if any(n == 0 for n in x.shape[:-1]):
         raise ValueError(f"input must not be empty, got shape {_shape(x)}")
+    x = from_autocast(x, like)
     _check_like("input", x, like)
     return x
 
@@ -59,8 +60,20 @@ def check_state(name: str, h: object, shape: tuple[int, ...], like: Tensor) -> T
         raise TypeError(f"{name} must be a torch.Tensor, got {type(h).__name__}")
     if tuple(h.shape) != shape:
         raise ValueError(f"{name} must have shape {shape}, got {_shape(h)}")
+    h = from_autocast(h, like)
     _check_like(name, h, like)
     return h
+
+
+def from_autocast(t: Tensor, like: Tensor) -> Tensor:
+    """Under autocast, a tensor in autocast's dtype (e.g. bfloat16 from a linear layer)
+    comes back to the parameters' dtype: the layer's own GEMMs autocast again inside."""
+    device = t.device.type
+    if device not in ("cpu", "cuda") or not torch.is_autocast_enabled(device):
+        return t
+    if t.dtype == torch.get_autocast_dtype(device) and t.dtype != like.dtype:
+        return t.to(like.dtype)
+    return t
 
 
 def _check_like(name: str, t: Tensor, like: Tensor) -> None:

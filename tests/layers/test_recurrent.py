@@ -184,3 +184,26 @@ def test_from_config_round_trip():
     clone.load_state_dict(layer.state_dict())
     x = torch.randn(B, T, I)
     assert_close_all(layer(x), clone(x))
+
+
+@pytest.mark.parametrize("backend", ["native", "fused", "reference"])
+@pytest.mark.parametrize("mode", ["gru", "lstm"])
+def test_autocast_bfloat16_input_is_accepted(mode, backend):
+    """Under CPU autocast a linear layer hands the recurrent layer bfloat16; the layer
+    takes it (back to its parameters' dtype) and stays close to the float32 result."""
+    if backend == "fused" and not fused_available():
+        pytest.skip(f"fused kernels: {fused_status()}")
+    _, cls, extra = MODES[mode]
+    torch.manual_seed(0)
+    layer, linear = cls(I, H, backend=backend, **extra), torch.nn.Linear(2, I)
+    x = torch.randn(T, B, 2)
+    expected, _ = layer(linear(x), lengths=torch.tensor(LENGTHS))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        features = linear(x)
+        assert features.dtype == torch.bfloat16
+        out, _ = layer(features, lengths=torch.tensor(LENGTHS))
+        step_out, _ = layer.step(features[0])
+    out.float().sum().backward()
+    assert step_out.shape == (B, H)
+    torch.testing.assert_close(out.float(), expected, atol=0.05, rtol=0.05)
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in layer.parameters())
