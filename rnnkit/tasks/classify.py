@@ -120,7 +120,7 @@ class ClassifyTask(Task):
     resumable = ("baselines",)
     threads = 1  # small recurrent models: one thread is the fastest on a shared CPU
     unit = "seq"
-    bf16 = False  # the layers refuse the bfloat16 features of a linear input under autocast
+    bf16 = True
 
     def __init__(self, config: ClassifyConfig, **env: Any) -> None:
         super().__init__(config, **env)
