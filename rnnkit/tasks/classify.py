@@ -120,7 +120,6 @@ class ClassifyTask(Task):
     resumable = ("baselines",)
     threads = 1  # small recurrent models: one thread is the fastest on a shared CPU
     unit = "seq"
-    bf16 = True
 
     def __init__(self, config: ClassifyConfig, **env: Any) -> None:
         super().__init__(config, **env)

@@ -89,7 +89,6 @@ class WritingTask(Task):
         "log_every": 100,
     }
     threads = 1  # small recurrent models: one thread is the fastest on a shared CPU
-    bf16 = True
 
     def __init__(self, config: Any, **env: Any) -> None:
         super().__init__(config, **env)
