@@ -38,9 +38,13 @@ class RNNCell(RecurrentCell):
         super().__init__(
             input_size, hidden_size, bias, layer_norm=layer_norm, device=device, dtype=dtype
         )
-        self.nonlinearity = nonlinearity
-        self.phi = NONLINEARITIES[nonlinearity]
+        self.nonlinearity = nonlinearity  # stored by name, so a saved module holds no function
         self.reset_parameters()
+
+    @property
+    def phi(self):
+        """The nonlinearity phi (torch.tanh or torch.relu)."""
+        return NONLINEARITIES[self.nonlinearity]
 
     @property
     def native_mode(self) -> str:  # type: ignore[override]

@@ -189,3 +189,14 @@ def test_cell_gradcheck_float64(name):
 def test_bad_cell_arguments(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_rnn_cell_stores_its_nonlinearity_by_name():
+    """A saved module then holds no function object (safe whole-module loading)."""
+    import torch
+
+    from rnnkit.cells import RNNCell
+
+    cell = RNNCell(2, 3, nonlinearity="relu")
+    assert not any(callable(v) and not isinstance(v, torch.nn.Module) for v in vars(cell).values())
+    assert cell.phi is torch.relu
