@@ -76,7 +76,6 @@ class Task(ABC):
     threads: ClassVar[int | None] = None  # default --threads (None: torch's choice)
     unit: ClassVar[str] = "seq"  # what the progress display counts per second
     carry_state: ClassVar[bool] = False  # truncated BPTT: carry the state between batches
-    bf16: ClassVar[bool] = True  # its models train under bfloat16 autocast (--precision)
 
     def __init__(self, config: Any, *, cache_dir: str | Path | None = None) -> None:
         self.config = config

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,6 @@ from rnnkit.training.checkpoint import MODEL_FILE, load_weights
 from rnnkit.training.config import budget
 from rnnkit.training.distributed import DistInfo
 from rnnkit.training.errors import RunWarning
-from rnnkit.training.precision import warn
 from rnnkit.training.progress import Progress
 from rnnkit.training.rundir import open_run, write_json
 
@@ -66,7 +65,6 @@ class Run:
 def train(task: Task, run: Run) -> dict[str, Any]:
     """Train ``task`` as ``run`` says; return result.json (see the module docstring)."""
     dist = run.dist
-    run = replace(run, train=task_precision(task, run.train, dist))
     rundir = open_run(run.out, run.resume)
     model_config = task.model_config(run.model)
     config = run_config(task, model_config, run.train)
@@ -114,19 +112,6 @@ def train(task: Task, run: Run) -> dict[str, Any]:
             result["figures"] = [p.name for p in figures]
         write_json(rundir.root / "result.json", result)
     return result
-
-
-def task_precision(task: Task, train: TrainConfig, dist: DistInfo) -> TrainConfig:
-    """``train`` in float32 for a task whose models cannot train under bfloat16 autocast
-    (a note when bf16 was asked for explicitly; "auto" falls back quietly)."""
-    if task.bf16 or train.precision == "fp32":
-        return train
-    if train.precision == "bf16" and dist.main:
-        warn(
-            f"{noun(type(task))} models do not train under bfloat16 autocast yet "
-            "(their recurrent layers refuse bfloat16 inputs or states); training in float32"
-        )
-    return train.replace(precision="fp32")
 
 
 def save_artefacts(rundir: RunDir, task: Task) -> None:

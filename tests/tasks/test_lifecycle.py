@@ -9,11 +9,9 @@ import math
 import pytest
 
 from rnnkit.cli.main import main
-from rnnkit.tasks.lifecycle import load, task_precision
+from rnnkit.tasks.lifecycle import load
 from rnnkit.tasks.lm_commands import evaluate_run
-from rnnkit.training import TrainConfig, precision
-from rnnkit.training.distributed import DistInfo
-from rnnkit.training.errors import RunWarning
+from rnnkit.training import precision
 
 SMALL = ["--hidden", "16", "--embed", "8", "--batch-size", "4", "--bptt", "16", "--threads", "1"]
 
@@ -110,18 +108,6 @@ def test_bf16_run_records_its_precision_and_may_resume_in_another(lm_run, monkey
     assert config["train"]["precision"] == "bf16" and result["precision"] == "bf16"
     assert result["steps"] == 6 and math.isfinite(result["train_loss"])
     assert math.isfinite(result["val_loss"])
-
-
-def test_a_task_without_bf16_support_trains_in_float32_with_a_note():
-    class Writing:
-        name, noun, bf16 = "seq2seq", "", False
-
-    dist = DistInfo()
-    with pytest.warns(RunWarning, match="seq2seq models do not train under bfloat16 autocast"):
-        assert task_precision(Writing(), TrainConfig(precision="bf16"), dist).precision == "fp32"
-    assert task_precision(Writing(), TrainConfig(precision="auto"), dist).precision == "fp32"
-    Writing.bf16 = True
-    assert task_precision(Writing(), TrainConfig(precision="auto"), dist).precision == "auto"
 
 
 def test_eval_refuses_a_corpus_that_changed(lm_run, capsys):
