@@ -21,6 +21,7 @@ from rnnkit.layers.checks import check_input, check_lengths, check_state
 from rnnkit.layers.config import RecurrentConfig
 from rnnkit.layers.fused import fusable, run_fused, status, usable
 from rnnkit.layers.native import run_native
+from rnnkit.layers.onnx import onnx_forward
 from rnnkit.layers.runner import Trace, run
 from rnnkit.layers.stack import run_stack
 
@@ -195,6 +196,8 @@ class RecurrentLayer(nn.Module):
         ``input`` (T, B, I) [(B, T, I) if batch_first], (T, I) unbatched, or a
         PackedSequence; ``lengths`` (B,) marks each padded sequence's true length.
         """
+        if torch.onnx.is_in_onnx_export():  # ONNX's own recurrent operators
+            return onnx_forward(self, input, hx, lengths)
         prep = self._prepare(input, lengths)
         states = self._check_hx(hx, prep)
         backend = self.chosen_backend

@@ -1,0 +1,215 @@
+"""A layer's forward while ``torch.onnx.export`` traces it: ONNX's own recurrent operators.
+
+ONNX has ``RNN``, ``GRU`` and ``LSTM`` operators that run a whole sequence, both ways,
+with per-sequence lengths (``sequence_lens``) and dynamic batch and time. Under export a
+layer of plain cells (torch.nn's configurations, without the LSTM projection) becomes
+one such node per stacked layer: the weights in ONNX's gate order, each sequence read to
+its own length, every GRU node with ``linear_before_reset=1`` (torch's and cuDNN's
+``r_t * (W_hn h + b_hn)``). Cells ONNX has no operator for (layer norm, peepholes,
+``reset_after=False``, minGRU, minLSTM) and the projected LSTM are exported one step at
+a time instead (rnnkit.export: a step graph the host loops over).
+
+Shapes: ``T`` time, ``B`` batch, ``I`` input, ``H`` hidden, ``G`` gates, ``L`` layers,
+``D`` directions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import Tensor
+from torch.nn.utils.rnn import PackedSequence
+
+from rnnkit.layers.checks import check_lengths
+from rnnkit.layers.config import RecurrentConfig
+from rnnkit.layers.native import run_native
+
+if TYPE_CHECKING:
+    from rnnkit.layers.base import RecurrentLayer
+
+# torch's gate order -> ONNX's: LSTM i,f,g,o -> i,o,f,c; GRU r,z,n -> z,r,h
+GATE_ORDER = {"LSTM": (0, 3, 1, 2), "GRU": (1, 0, 2), "RNN": (0,)}
+INT32 = 6  # onnx.TensorProto.INT32
+
+
+class NotExportable(ValueError):
+    """A layer (or input) that has no whole-sequence ONNX operator."""
+
+
+def whole_sequence_reason(layer: RecurrentLayer) -> str | None:
+    """Why ``layer`` cannot become ONNX recurrent operators, or None when it can."""
+    cell = layer.cell(0, 0)
+    if not layer.native_ok:
+        return f"its {type(cell).__name__} ({cell.extra_repr()}) has no ONNX operator"
+    if layer.proj_size:
+        return "ONNX's LSTM has no output projection (proj_size)"
+    return None
+
+
+@dataclass(frozen=True)
+class OnnxSpec:
+    """What the ONNX nodes of one layer need besides the tensors: the op and its sizes."""
+
+    op: str  # "RNN" | "GRU" | "LSTM"
+    mode: str  # torch's kernel: "LSTM" | "GRU" | "RNN_TANH" | "RNN_RELU"
+    config: RecurrentConfig  # the layer's, for torch's kernel while tracing
+    states: int  # hx tensors given (0: zeros)
+    has_lengths: bool
+
+    @property
+    def per_cell(self) -> int:
+        """Weights per layer and direction: w_ih, w_hh[, b_ih, b_hh]."""
+        return 4 if self.config.bias else 2
+
+
+def onnx_forward(layer: RecurrentLayer, input: Any, hx: Any = None, lengths: Any = None):
+    """``layer(input, hx, lengths=...)`` as ONNX operators; the same outputs as forward."""
+    reason = whole_sequence_reason(layer)
+    if reason is not None:
+        raise NotExportable(
+            f"{type(layer).__name__} cannot be exported as a whole-sequence ONNX graph: "
+            f"{reason}; export a step graph instead (rnnkit.export.to_onnx(..., step=True))"
+        )
+    if layer.training:
+        raise NotExportable("export a layer in eval mode (call .eval() first)")
+    if isinstance(input, PackedSequence):
+        raise NotExportable("export with a padded input and lengths, not a PackedSequence")
+    unbatched = input.dim() == 2
+    x = input.unsqueeze(1) if unbatched else input  # (T, B, I) after the transpose
+    if layer.batch_first and not unbatched:
+        x = x.transpose(0, 1)
+    if lengths is not None and not isinstance(lengths, Tensor):
+        lengths = torch.as_tensor(lengths)
+    states: tuple[Tensor, ...] = ()
+    if hx is not None:
+        states = tuple(hx) if layer.state_is_tuple else (hx,)
+        if unbatched:
+            states = tuple(s.unsqueeze(1) for s in states)
+    mode = layer.cell(0, 0).native_mode
+    spec = OnnxSpec(mode.split("_")[0], mode, layer.config, len(states), lengths is not None)
+    weights = [getattr(layer, flat) for *_, flat in layer._bindings]  # torch.nn's flat order
+    extra = (lengths,) if lengths is not None else ()
+    out, *finals = RecurrentOperator.apply(spec, x, *extra, *states, *weights)
+    if unbatched:  # out (T, B, D*H), finals (L*D, B, H)
+        out, finals = out.squeeze(1), [f.squeeze(1) for f in finals]
+    elif layer.batch_first:
+        out = out.transpose(0, 1)
+    return out, (tuple(finals) if layer.state_is_tuple else finals[0])
+
+
+class RecurrentOperator(torch.autograd.Function):
+    """torch's kernel on the given tensors; the exporter emits :meth:`symbolic` instead."""
+
+    @staticmethod
+    def forward(ctx: Any, spec: OnnxSpec, x: Tensor, *tensors: Tensor):
+        """x (T, B, I) -> (out (T, B, D*H), h_n[, c_n] (L*D, B, H))."""
+        lengths, states, weights = _split(spec, tensors)
+        n = None
+        if lengths is not None:
+            n = check_lengths(lengths, batch=x.shape[1], steps=x.shape[0])
+        if not states:
+            LD, H = spec.config.num_layers * spec.config.num_directions, spec.config.hidden_size
+            count = 2 if spec.op == "LSTM" else 1
+            states = tuple(x.new_zeros(LD, x.shape[1], H) for _ in range(count))
+        out, final = run_native(
+            spec.mode, spec.config, weights, x, states, lengths=n, training=False
+        )
+        return (out, *final)
+
+    @staticmethod
+    def symbolic(g: Any, spec: OnnxSpec, x: Any, *tensors: Any):
+        lengths, states, weights = _split(spec, tensors)
+        unused = _unused(g)
+        seq = unused if lengths is None else g.op("Cast", lengths, to_i=INT32)
+        c = spec.config
+        D, H = c.num_directions, c.hidden_size
+        kwargs: dict[str, Any] = {
+            "hidden_size_i": H,
+            "direction_s": "bidirectional" if D == 2 else "forward",
+        }
+        if spec.op == "GRU":
+            kwargs["linear_before_reset_i"] = 1
+        if spec.op == "RNN":
+            kwargs["activations_s"] = ["Relu" if spec.mode == "RNN_RELU" else "Tanh"] * D
+        outputs = 3 if spec.op == "LSTM" else 2
+        order, n = GATE_ORDER[spec.op], spec.per_cell
+        h_outs, c_outs = [], []
+        for k in range(c.num_layers):
+            cells = [weights[(k * D + d) * n : (k * D + d + 1) * n] for d in range(D)]
+            W = _directions(g, [_gates(g, w[0], order, H) for w in cells])  # (D, G*H, I)
+            R = _directions(g, [_gates(g, w[1], order, H) for w in cells])  # (D, G*H, H)
+            if c.bias:
+                both = [
+                    g.op("Concat", _gates(g, w[2], order, H), _gates(g, w[3], order, H), axis_i=0)
+                    for w in cells
+                ]
+                B = _directions(g, both)  # (D, 2*G*H)
+            else:
+                B = unused
+            rows = [_rows(g, s, k * D, (k + 1) * D) for s in states]  # (D, B, H) each
+            inputs = [x, W, R, B, seq, *(rows or [unused] * (outputs - 1))]
+            y, *finals = g.op(spec.op, *inputs, outputs=outputs, **kwargs)  # y (T, D, B, H)
+            y = g.op("Transpose", y, perm_i=[0, 2, 1, 3])  # (T, B, D, H)
+            x = g.op("Reshape", y, _const(g, torch.tensor([0, 0, -1])))  # (T, B, D*H)
+            h_outs.append(finals[0])
+            if outputs == 3:
+                c_outs.append(finals[1])
+        result = [x, _concat(g, h_outs)]
+        if c_outs:
+            result.append(_concat(g, c_outs))
+        return tuple(result)
+
+
+def _split(
+    spec: OnnxSpec, tensors: tuple[Any, ...]
+) -> tuple[Any, tuple[Any, ...], tuple[Any, ...]]:
+    """The Function's tensors -> (lengths or None, states, flat weights)."""
+    i = int(spec.has_lengths)
+    lengths = tensors[0] if spec.has_lengths else None
+    return lengths, tuple(tensors[i : i + spec.states]), tuple(tensors[i + spec.states :])
+
+
+def _unused(g: Any) -> Any:
+    """A missing optional input of an ONNX node."""
+    n = g.op("prim::Constant")
+    n.setType(torch._C.OptionalType.ofTensor())
+    return n
+
+
+def _const(g: Any, t: Tensor) -> Any:
+    return g.op("Constant", value_t=t)
+
+
+def _gates(g: Any, w: Any, order: tuple[int, ...], H: int) -> Any:
+    """Gate blocks of H rows of w (G*H, ...) in ONNX's ``order``."""
+    if order == (0,):
+        return w
+    blocks = [
+        g.op(
+            "Slice",
+            w,
+            _const(g, torch.tensor([k * H])),
+            _const(g, torch.tensor([(k + 1) * H])),
+            _const(g, torch.tensor([0])),
+        )
+        for k in order
+    ]
+    return g.op("Concat", *blocks, axis_i=0)
+
+
+def _directions(g: Any, parts: list[Any]) -> Any:
+    """One tensor per direction -> stacked on a new dim 0."""
+    axes = _const(g, torch.tensor([0]))
+    return _concat(g, [g.op("Unsqueeze", p, axes) for p in parts])
+
+
+def _rows(g: Any, s: Any, start: int, end: int) -> Any:
+    """s[start:end] along dim 0."""
+    index = _const(g, torch.tensor(list(range(start, end))))
+    return g.op("Gather", s, index, axis_i=0)
+
+
+def _concat(g: Any, parts: list[Any]) -> Any:
+    return parts[0] if len(parts) == 1 else g.op("Concat", *parts, axis_i=0)
