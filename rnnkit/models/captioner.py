@@ -86,7 +86,7 @@ class Captioner(WritingModel):
             )
         K = c.image_width // c.block
         blocks = x.unflatten(2, (K, c.block)).permute(0, 2, 1, 3)  # (B, K, Hpx, block)
-        memory = self.read_blocks(blocks.flatten(0, 1)).unflatten(0, (-1, K))  # (B, K, H)
+        memory = self.read_blocks(blocks.flatten(0, 1)).view(x.shape[0], K, -1)  # (B, K, H)
         vector = self.decoder.drop(memory.flatten(1))  # (B, K*H)
         rnn: Any = bridge_state(self.initial, vector, c.num_layers, self.lstm)
         return self.decoder.start(rnn, memory, None)

@@ -131,7 +131,7 @@ class RNNForecaster(nn.Module):
     def _direct(self, x: Tensor, future: Tensor) -> Tensor:
         out, _ = self.rnn(x)  # (B, L, H)
         flat = torch.cat([out[:, -1], future.flatten(1)], -1)  # (B, H + h*F)
-        return self.head(flat).view(len(x), self.config.horizon, self.outputs)  # (B, h, P)
+        return self.head(flat).view(x.shape[0], self.config.horizon, self.outputs)  # (B, h, P)
 
     def _output(self, params: Tensor, y: Tensor | None) -> Output:
         loss = None if y is None else self._loss(params, y)
@@ -187,7 +187,7 @@ class RNNForecaster(nn.Module):
         steps = future.shape[1]
         if self.config.strategy == "seq2seq":
             _, state = self.rnn(x)
-            prev = future.new_zeros(len(future), 1)  # (B, 1): u_o = 0
+            prev = future.new_zeros(future.shape[0], 1)  # (B, 1): u_o = 0
             step, layer = None, self.decoder
         else:
             out, state = self.rnn(x)
