@@ -14,6 +14,8 @@ where torch.export-based export unrolls the loop to the example's length.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +23,8 @@ from typing import Any, Literal
 import numpy as np
 import torch
 from torch import Tensor, nn
+
+from rnnkit.layers.onnx import NotExportable
 
 OPSET = 17
 EXAMPLE = {"batch": 2, "steps": 5, "source": 6}  # the sizes a graph is traced at
@@ -107,7 +111,7 @@ def write(graph: Graph, path: str | Path) -> Path:
     path = Path(path)
     module = graph.module.eval()
     args = graph.sample(EXAMPLE)
-    with warnings.catch_warnings(), torch.no_grad():
+    with warnings.catch_warnings(), torch.no_grad(), _explained(graph):
         warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notes
         torch.onnx.export(
             module,
@@ -123,6 +127,15 @@ def write(graph: Graph, path: str | Path) -> Path:
     onnx.checker.check_model(proto)
     check_gru_nodes(proto)
     return path
+
+
+@contextmanager
+def _explained(graph: Graph) -> Iterator[None]:
+    """A layer the graph cannot hold, as an ExportError naming the graph."""
+    try:
+        yield
+    except NotExportable as e:
+        raise ExportError(f"{graph.name}.onnx: {e}") from None
 
 
 def check_gru_nodes(proto: Any) -> None:

@@ -68,10 +68,7 @@ def onnx_forward(layer: RecurrentLayer, input: Any, hx: Any = None, lengths: Any
     """``layer(input, hx, lengths=...)`` as ONNX operators; the same outputs as forward."""
     reason = whole_sequence_reason(layer)
     if reason is not None:
-        raise NotExportable(
-            f"{type(layer).__name__} cannot be exported as a whole-sequence ONNX graph: "
-            f"{reason}; export a step graph instead (rnnkit.export.to_onnx(..., step=True))"
-        )
+        raise NotExportable(f"{type(layer).__name__} has no whole-sequence ONNX graph: {reason}")
     if layer.training:
         raise NotExportable("export a layer in eval mode (call .eval() first)")
     if isinstance(input, PackedSequence):
