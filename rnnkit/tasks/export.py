@@ -37,11 +37,13 @@ def export_run(options: ExportOptions) -> dict[str, Any]:
         optional_import(module, "export", "rnnkit export")
     from rnnkit.export import to_onnx
 
+    exporter = {"onnx": to_onnx}[options.format]  # the one format so far
+
     loaded = load(options.run)
     out = Path(options.out or Path(options.run) / "onnx")
     attach = {"config": loaded.config, **loaded.task.artefacts()}
     extra = {"task": loaded.task.name, "model": type(loaded.model).__name__}
-    manifest = to_onnx(loaded.model, out, verify=options.verify, extra=extra, attach=attach)
+    manifest = exporter(loaded.model, out, verify=options.verify, extra=extra, attach=attach)
     return {**manifest, "out": str(out)}
 
 

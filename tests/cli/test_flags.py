@@ -248,6 +248,9 @@ def scenarios(tmp, runs):
     np.savez(strips, images=np.zeros((2, 8, 16), dtype=np.float32))
     yield ("caption", "predict"), ["caption", "predict", run, "--file", str(strips)]
     yield ("caption", "eval"), ["caption", "eval", run]
+    pytest.importorskip("onnxruntime")
+    onnx_out = str(tmp / "onnx")
+    yield ("export",), ["export", run, "--format", "onnx", "--out", onnx_out, "--no-verify"]
     pytest.importorskip("faker")
     names = ["names", "train", "--languages", "Italian,Russian", "--per-language", "20"]
     names += ["--hidden", "8", "--embed", "4", "--batch-size", "8", "--steps", "2"]
