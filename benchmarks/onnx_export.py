@@ -6,8 +6,9 @@ written, run by onnxruntime at untraced sizes and compared with PyTorch.
 Layers: RNN (tanh, relu), GRU and LSTM x uni/bidirectional x 1-3 layers x batch_first
 x with/without lengths x with/without an initial state, as whole-sequence graphs; the
 cells ONNX has no operator for (layer norm, peepholes, the Cho GRU, minGRU, minLSTM,
-the projected LSTM) as step graphs. Models: each task model in its main variants. The
-suite (tests/export) runs a small part of this matrix.
+the projected LSTM) as step graphs and as whole sequences (an ONNX Loop over the step).
+Models: each task model in its main variants, with a custom cell too. The suite
+(tests/export) runs a small part of this matrix.
 """
 
 from __future__ import annotations
@@ -64,6 +65,22 @@ def layer_cases() -> list[tuple[str, Callable[[], torch.nn.Module], dict]]:
     }
     for (name, make), L in itertools.product(custom.items(), (1, 2, 3)):
         cases.append((f"{name} L={L} step", lambda make=make, L=L: make(L), {"step": True}))
+    loops = {  # whole sequences as an ONNX Loop over the cell's step
+        "lstm layer_norm": lambda **k: rnnkit.LSTM(3, 6, layer_norm=True, **k),
+        "lstm peephole": lambda **k: rnnkit.LSTM(3, 6, peephole=True, **k),
+        "lstm proj_size=3": lambda **k: rnnkit.LSTM(3, 6, proj_size=3, **k),
+        "gru reset_after=False": lambda **k: rnnkit.GRU(3, 6, reset_after=False, **k),
+        "gru layer_norm": lambda **k: rnnkit.GRU(3, 6, layer_norm=True, **k),
+        "rnn layer_norm": lambda **k: rnnkit.RNN(3, 6, layer_norm=True, **k),
+        "mingru": lambda **k: rnnkit.MinGRU(3, 6, **k),
+        "minlstm": lambda **k: rnnkit.MinLSTM(3, 6, **k),
+    }
+    for (name, make), L, bi, lengths in itertools.product(
+        loops.items(), (1, 2), (False, True), (False, True)
+    ):
+        label = f"{name} L={L}{' bi' if bi else ''}{' lengths' if lengths else ''} loop"
+        build = lambda make=make, L=L, bi=bi: make(num_layers=L, bidirectional=bi)  # noqa: E731
+        cases.append((label, build, {"lengths": lengths}))
     return cases
 
 
@@ -96,6 +113,16 @@ def model_cases() -> list[tuple[str, Callable[[], torch.nn.Module], dict]]:
                 ClassifierConfig(vocab_size=20, num_classes=3, pool=p, bidirectional=b, cell=c, **H)
             )
         )
+    for cell, options in (("lstm", {"peephole": True}), ("gru", {"layer_norm": True})):
+        makers[f"classify {cell} {next(iter(options))}"] = lambda c=cell, o=options: Classifier(
+            ClassifierConfig(input_size=4, cell=c, cell_options=CellOptions(**o), **H)
+        )
+    makers["forecast recursive mingru"] = lambda: RNNForecaster(
+        ForecasterConfig(cell="mingru", input_size=3, future_size=2, horizon=4, **H)
+    )
+    makers["seq2seq minlstm bi"] = lambda: Seq2Seq(
+        Seq2SeqConfig(source_vocab=13, target_vocab=10, embed_size=6, cell="minlstm", **H)
+    )
     makers["classify features lstm"] = lambda: Classifier(
         ClassifierConfig(input_size=4, embed_size=0, num_layers=2, **H)
     )

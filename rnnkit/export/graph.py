@@ -24,7 +24,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from rnnkit.export.loops import splice_loops
 from rnnkit.layers.onnx import NotExportable
+from rnnkit.layers.onnx_loop import DOMAIN, collect_cells
 
 OPSET = 17
 EXAMPLE = {"batch": 2, "steps": 5, "source": 6}  # the sizes a graph is traced at
@@ -111,7 +113,7 @@ def write(graph: Graph, path: str | Path) -> Path:
     path = Path(path)
     module = graph.module.eval()
     args = graph.sample(EXAMPLE)
-    with warnings.catch_warnings(), torch.no_grad(), _explained(graph):
+    with warnings.catch_warnings(), torch.no_grad(), _explained(graph), collect_cells() as cells:
         warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notes
         torch.onnx.export(
             module,
@@ -122,8 +124,12 @@ def write(graph: Graph, path: str | Path) -> Path:
             input_names=[p.name for p in graph.inputs],
             output_names=[p.name for p in graph.outputs],
             dynamic_axes=graph.dynamic_axes(),
+            custom_opsets={DOMAIN: 1},
         )
     proto = onnx.load(str(path))
+    if cells:  # layers of cells without an ONNX operator: Loops over their steps
+        proto = splice_loops(proto, cells, OPSET)
+        onnx.save(proto, str(path))
     onnx.checker.check_model(proto)
     check_gru_nodes(proto)
     return path

@@ -1,11 +1,12 @@
 """Graphs of one recurrent layer: the whole sequence, or one step for the host to loop.
 
 Whole sequence: ``(input, [lengths], [h0, c0]) -> (output, h_n[, c_n])``, the layer's
-own call with the time and batch dimensions dynamic; every stacked layer is one ONNX
-recurrent node (rnnkit.layers.onnx). One step: ``(input (B, I), h[, c]) -> (output (B, H),
-h_next[, c_next])``, the cells' equations for one time step; any unidirectional layer,
-including the cells ONNX has no operator for (layer norm, peepholes, the Cho GRU,
-minGRU, minLSTM) and the projected LSTM.
+own call with the time and batch dimensions dynamic. A layer of torch.nn's cells is one
+ONNX ``RNN``/``GRU``/``LSTM`` node per stacked layer (rnnkit.layers.onnx); the cells ONNX
+has no operator for (layer norm, peepholes, the Cho GRU, minGRU, minLSTM, the projected
+LSTM) run as an ONNX ``Loop`` over their traced step (rnnkit.export.loops). One step:
+``(input (B, I), h[, c]) -> (output (B, H), h_next[, c_next])``, the cells' equations for
+one time step, for any unidirectional layer.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from torch import Tensor, nn
 
 from rnnkit.export.graph import ExportError, Graph, Port
 from rnnkit.layers import RecurrentLayer
-from rnnkit.layers.onnx import whole_sequence_reason
 
 
 def state_ports(layer: RecurrentLayer, names: tuple[str, str], rows: int | None = None):
@@ -78,12 +78,6 @@ def layer_graph(
             (Port("input", ("batch", I)), *state_ports(layer, ("h", "c"))),
             (Port("output", ("batch", out_size)), *state_ports(layer, ("h_next", "c_next"))),
             f"one step of {layer!r}: loop it over time, feeding h_next back as h",
-        )
-    reason = whole_sequence_reason(layer)
-    if reason is not None:
-        hint = "export it with step=True" if not c.bidirectional else "no step graph either"
-        raise ExportError(
-            f"{type(layer).__name__} has no whole-sequence ONNX graph: {reason}; {hint}"
         )
     time = ("batch", "steps") if c.batch_first else ("steps", "batch")
     inputs = [Port("input", (*time, I))]

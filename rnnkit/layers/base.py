@@ -190,7 +190,7 @@ class RecurrentLayer(nn.Module):
             self._cells, self._wrapped = original, False
 
     # -- forward ---------------------------------------------------------------------
-    def forward(self, input: Tensor | PackedSequence, hx: Any = None, *, lengths: Any = None):
+    def forward(self, input: Tensor | PackedSequence, hx: Any = None, lengths: Any = None):
         """Run the stack. Returns ``(output, h_n)`` or ``(output, (h_n, c_n))`` as torch.nn.
 
         ``input`` (T, B, I) [(B, T, I) if batch_first], (T, I) unbatched, or a

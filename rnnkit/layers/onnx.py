@@ -6,8 +6,9 @@ layer of plain cells (torch.nn's configurations, without the LSTM projection) be
 one such node per stacked layer: the weights in ONNX's gate order, each sequence read to
 its own length, every GRU node with ``linear_before_reset=1`` (torch's and cuDNN's
 ``r_t * (W_hn h + b_hn)``). Cells ONNX has no operator for (layer norm, peepholes,
-``reset_after=False``, minGRU, minLSTM) and the projected LSTM are exported one step at
-a time instead (rnnkit.export: a step graph the host loops over).
+``reset_after=False``, minGRU, minLSTM) and the projected LSTM leave placeholders that
+rnnkit.export turns into an ONNX ``Loop`` over the cell's traced step
+(rnnkit.layers.onnx_loop); outside rnnkit.export such a layer refuses to export.
 
 Shapes: ``T`` time, ``B`` batch, ``I`` input, ``H`` hidden, ``G`` gates, ``L`` layers,
 ``D`` directions.
@@ -25,6 +26,7 @@ from torch.nn.utils.rnn import PackedSequence
 from rnnkit.layers.checks import check_lengths
 from rnnkit.layers.config import RecurrentConfig
 from rnnkit.layers.native import run_native
+from rnnkit.layers.onnx_loop import collecting, loop_forward
 
 if TYPE_CHECKING:
     from rnnkit.layers.base import RecurrentLayer
@@ -67,8 +69,11 @@ class OnnxSpec:
 def onnx_forward(layer: RecurrentLayer, input: Any, hx: Any = None, lengths: Any = None):
     """``layer(input, hx, lengths=...)`` as ONNX operators; the same outputs as forward."""
     reason = whole_sequence_reason(layer)
-    if reason is not None:
-        raise NotExportable(f"{type(layer).__name__} has no whole-sequence ONNX graph: {reason}")
+    if reason is not None and not collecting():
+        raise NotExportable(
+            f"{type(layer).__name__} has no ONNX operator ({reason}); rnnkit.export.to_onnx "
+            "exports it as an ONNX Loop over its cell's step"
+        )
     if layer.training:
         raise NotExportable("export a layer in eval mode (call .eval() first)")
     if isinstance(input, PackedSequence):
@@ -84,12 +89,20 @@ def onnx_forward(layer: RecurrentLayer, input: Any, hx: Any = None, lengths: Any
         states = tuple(hx) if layer.state_is_tuple else (hx,)
         if unbatched:
             states = tuple(s.unsqueeze(1) for s in states)
+    if reason is not None:  # a Loop over the cell's step (rnnkit.layers.onnx_loop)
+        out, *finals = loop_forward(layer, x, states, lengths)
+        return _restore(layer, out, finals, unbatched)
     mode = layer.cell(0, 0).native_mode
     spec = OnnxSpec(mode.split("_")[0], mode, layer.config, len(states), lengths is not None)
     weights = [getattr(layer, flat) for *_, flat in layer._bindings]  # torch.nn's flat order
     extra = (lengths,) if lengths is not None else ()
     out, *finals = RecurrentOperator.apply(spec, x, *extra, *states, *weights)
-    if unbatched:  # out (T, B, D*H), finals (L*D, B, H)
+    return _restore(layer, out, finals, unbatched)
+
+
+def _restore(layer: RecurrentLayer, out: Tensor, finals: list[Tensor], unbatched: bool):
+    """out (T, B, D*H), finals (L*D, B, H) -> forward's layout."""
+    if unbatched:
         out, finals = out.squeeze(1), [f.squeeze(1) for f in finals]
     elif layer.batch_first:
         out = out.transpose(0, 1)

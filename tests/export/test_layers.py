@@ -1,5 +1,7 @@
 """ONNX export of the layers: onnxruntime against torch.nn and rnnkit, at untraced sizes."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -85,9 +87,6 @@ def test_every_gru_node_computes_torchs_gru(tmp_path):
     ids=["layernorm", "peephole", "proj", "cho", "mingru"],
 )
 def test_custom_cells_export_a_step_graph_the_host_loops(tmp_path, layer):
-    with pytest.raises(ExportError, match="step=True"):
-        to_onnx(layer, tmp_path / "whole.onnx")
-    assert not (tmp_path / "whole.onnx").exists()
     to_onnx(layer, tmp_path / "step.onnx", step=True)
     step = session(tmp_path / "step.onnx")
     names = [i.name for i in step.get_inputs()][1:]  # h (and c)
@@ -106,10 +105,36 @@ def test_custom_cells_export_a_step_graph_the_host_loops(tmp_path, layer):
     np.testing.assert_allclose(state["h"], h_n.detach().numpy(), atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize(
+    "layer",
+    [
+        rnnkit.LSTM(3, 5, 2, layer_norm=True, bidirectional=True),
+        rnnkit.GRU(3, 5, reset_after=False, batch_first=True),
+        rnnkit.MinLSTM(3, 5, bidirectional=True),
+    ],
+    ids=["layernorm-bi", "cho", "minlstm-bi"],
+)
+def test_custom_cells_run_whole_sequences_as_an_onnx_loop(tmp_path, layer):
+    to_onnx(layer, tmp_path / "whole.onnx", state=False)
+    proto = onnx.load(str(tmp_path / "whole.onnx"))
+    ops = {n.op_type for n in proto.graph.node}
+    assert "Loop" in ops and not {"LSTM", "GRU", "RNN"} & ops
+    assert all(o.domain in ("", "ai.onnx") for o in proto.opset_import)
+    x = torch.randn(4, 10, 3) if layer.batch_first else torch.randn(10, 4, 3)
+    n = torch.tensor([10, 1, 6, 3])
+    got = session(tmp_path / "whole.onnx").run(None, {"input": x.numpy(), "lengths": n.numpy()})
+    want, final = layer(x, lengths=n)
+    finals = final if layer.state_is_tuple else (final,)
+    for g, w in zip(got, [want, *finals]):
+        np.testing.assert_allclose(g, w.detach().numpy(), atol=1e-5, rtol=1e-5)
+
+
 def test_what_cannot_be_exported_says_why(tmp_path):
     with pytest.raises(ExportError, match="reverse direction"):
         to_onnx(rnnkit.GRU(3, 4, bidirectional=True), tmp_path / "s.onnx", step=True)
     with pytest.raises(ExportError, match="ending in .onnx"):
         to_onnx(rnnkit.GRU(3, 4), tmp_path / "dir")
-    with pytest.raises(ExportError, match="no whole-sequence"):
-        to_onnx(rnnkit.GRU(3, 4, bidirectional=True, layer_norm=True), tmp_path / "w.onnx")
+    layer = rnnkit.GRU(3, 4, layer_norm=True).eval()  # torch.onnx.export alone: no Loop
+    with pytest.raises(ValueError, match="rnnkit.export.to_onnx"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # torch's note on this exporter
+        torch.onnx.export(layer, (torch.zeros(5, 2, 3),), tmp_path / "t.onnx", dynamo=False)

@@ -23,6 +23,9 @@ H = dict(hidden_size=8)
 MODELS = {
     "lm-lstm-backward": lambda: LanguageModel(LMConfig(vocab_size=11, **H, backward_lm=True)),
     "lm-minlstm": lambda: LanguageModel(LMConfig(vocab_size=11, **H, cell="minlstm")),
+    "classify-layernorm": lambda: Classifier(
+        ClassifierConfig(input_size=3, cell_options=CellOptions(layer_norm=True), **H)
+    ),
     "names-gru": lambda: ConditionalLM(ConditionalConfig(vocab_size=9, num_classes=3, **H)),
     "classify-tokens": lambda: Classifier(ClassifierConfig(vocab_size=20, num_classes=3, **H)),
     "classify-attention": lambda: Classifier(
@@ -124,10 +127,16 @@ def test_encoder_and_decoder_step_graphs_give_teacher_forced_logits(tmp_path):
     np.testing.assert_allclose(np.stack(logits, 1), want.detach().numpy(), atol=1e-5)
 
 
-def test_a_model_with_no_whole_sequence_graph_leaves_no_directory(tmp_path):
+def test_a_failed_export_leaves_no_directory_and_a_used_one_untouched(tmp_path, monkeypatch):
+    import rnnkit.export.onnx as exporting
+
+    def mismatch(graph, path):
+        raise ExportError(f"{graph.name}.onnx: output logits differs from PyTorch")
+
+    monkeypatch.setattr(exporting, "check", mismatch)
     options = CellOptions(layer_norm=True)
     model = Classifier(ClassifierConfig(input_size=2, hidden_size=8, cell_options=options))
-    with pytest.raises(ExportError, match="no ONNX operator"):
+    with pytest.raises(ExportError, match="differs"):
         to_onnx(model, tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
     (tmp_path / "taken").mkdir()
