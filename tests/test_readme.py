@@ -16,7 +16,8 @@ from rnnkit.tasks import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", ROOT / "DESIGN.md", *sorted((ROOT / "docs").glob("*.md"))]
-NEEDS = {"names.md": "faker"}  # its examples read runs/names
+NEEDS = {"names.md": "faker", "README.md": "onnxruntime", "export.md": "onnxruntime"}
+LM_TEXT = "The cat sat on the mat. The dog ran in the park.\n" * 40
 
 
 def python_blocks(path: Path) -> list[str]:
@@ -25,8 +26,19 @@ def python_blocks(path: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
-    """A working directory with a tiny names run at runs/names."""
+    """A working directory with a tiny names run at runs/names and a tiny language
+    model exported to runs/shakespeare/onnx."""
     tmp = tmp_path_factory.mktemp("readme")
+    (tmp / "tiny.txt").write_text(LM_TEXT)
+    lm = tmp / "runs" / "shakespeare"
+    argv = ["lm", "train", "--data", str(tmp / "tiny.txt"), "--hidden", "16", "--steps", "5"]
+    assert main([*argv, "--quiet", "--threads", "1", "--out", str(lm)]) == 0
+    try:
+        import onnxruntime  # noqa: F401
+
+        assert main(["export", str(lm), "--quiet"]) == 0
+    except ImportError:
+        pass  # the export examples are skipped
     try:
         import faker  # noqa: F401
     except ImportError:

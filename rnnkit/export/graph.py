@@ -25,7 +25,8 @@ import torch
 from torch import Tensor, nn
 
 from rnnkit.export.loops import splice_loops
-from rnnkit.layers.onnx import NotExportable
+from rnnkit.layers import RecurrentLayer
+from rnnkit.layers.onnx import NotExportable, whole_sequence_reason
 from rnnkit.layers.onnx_loop import DOMAIN, collect_cells
 
 OPSET = 17
@@ -124,7 +125,7 @@ def write(graph: Graph, path: str | Path) -> Path:
             input_names=[p.name for p in graph.inputs],
             output_names=[p.name for p in graph.outputs],
             dynamic_axes=graph.dynamic_axes(),
-            custom_opsets={DOMAIN: 1},
+            custom_opsets={DOMAIN: 1} if _loops(module) else None,
         )
     proto = onnx.load(str(path))
     if cells:  # layers of cells without an ONNX operator: Loops over their steps
@@ -133,6 +134,14 @@ def write(graph: Graph, path: str | Path) -> Path:
     onnx.checker.check_model(proto)
     check_gru_nodes(proto)
     return path
+
+
+def _loops(module: nn.Module) -> bool:
+    """Whether any layer in ``module`` leaves Loop placeholders (rnnkit.layers.onnx_loop)."""
+    return any(
+        isinstance(m, RecurrentLayer) and whole_sequence_reason(m) is not None
+        for m in module.modules()
+    )
 
 
 @contextmanager

@@ -10,6 +10,7 @@ inputs and read outputs. The output directory appears complete or not at all.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -41,7 +42,11 @@ def export_run(options: ExportOptions) -> dict[str, Any]:
 
     loaded = load(options.run)
     out = Path(options.out or Path(options.run) / "onnx")
-    attach = {"config": loaded.config, **loaded.task.artefacts()}
+    root = loaded.rundir.root
+    skip = {"result.json", "baselines.json"}  # what the run measured, not what a host needs
+    attach = {
+        f.stem: json.loads(f.read_text()) for f in sorted(root.glob("*.json")) if f.name not in skip
+    }
     extra = {"task": loaded.task.name, "model": type(loaded.model).__name__}
     manifest = exporter(loaded.model, out, verify=options.verify, extra=extra, attach=attach)
     return {**manifest, "out": str(out)}
