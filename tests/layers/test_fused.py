@@ -58,10 +58,11 @@ def test_fused_equals_reference(case):
     """Outputs, final states and every gradient (input, state, parameters) agree.
 
     Float32 against the float32 reference within 1e-5 of each tensor's scale. Layer
-    norm's float32 gradients are ill-conditioned at these tiny sizes (the reference's
-    own rounding reaches 2e-4 against float64 in some configurations), so there the
-    fused gradients are held to the float64 reference: within 5e-5, or no worse than
-    three times the float32 reference's error. Exactness is the float64 test's job."""
+    norm's float32 results are ill-conditioned at these tiny sizes (the reference's own
+    rounding reaches 2e-4 against float64 in some configurations, and the BLAS's code
+    path differs between CPUs), so there the fused outputs and gradients are held to the
+    float64 reference: within 5e-5, or no worse than three times the float32
+    reference's error. Exactness is the float64 test's job."""
     cls, options = case
     grid = itertools.product((1, 2), (False, True), (False, True), (False, True), (False, True))
     for layers, bidirectional, with_lengths, with_hx, bias in grid:
@@ -81,12 +82,12 @@ def test_fused_equals_reference(case):
         (out_r, g_r), (out_f, g_f), (out_t, g_t) = (
             _run(layer, x, hx, lengths) for layer in (reference, fused, truth)
         )
-        assert_close_all(out_r, out_f)
         if not options.get("layer_norm"):
+            assert_close_all(out_r, out_f)
             for a, b in zip(g_r, g_f):
                 assert_scaled_close(b, a)
             continue
-        for a, b, t in zip(g_r, g_f, g_t):
+        for a, b, t in zip([*flat(out_r), *g_r], [*flat(out_f), *g_f], [*flat(out_t), *g_t]):
             assert _scaled_error(b.double(), t) <= max(5e-5, 3 * _scaled_error(a.double(), t))
 
 
@@ -103,6 +104,7 @@ def _run(layer, x, hx, lengths):
 
 
 def _scaled_error(actual, expected):
+    actual, expected = actual.detach(), expected.detach()
     return float((actual - expected).abs().max()) / max(1.0, float(expected.abs().max()))
 
 
