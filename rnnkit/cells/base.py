@@ -18,13 +18,17 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rnnkit.errors import ArgumentTypeError
+
 State = tuple[Tensor, ...]  # (h,) for RNN/GRU, (h, c) for LSTM; each (B, H) or (B, P)
 Gates = dict[str, Tensor]  # gate name -> activation, each (B, H)
 
 
 def check_size(name: str, value: object) -> int:
     """Validate a positive integer size argument."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ArgumentTypeError(f"{name} must be a positive integer, got {value!r}")
+    if value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return value
 

@@ -6,6 +6,7 @@ projection, ``L`` layers, ``D`` directions.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from rnnkit.layers.native import run_native
 from rnnkit.layers.onnx import onnx_forward
 from rnnkit.layers.runner import Trace, run
 from rnnkit.layers.stack import run_stack
+from rnnkit.layers.weights import TorchNNAttributes
 
 Stacked = tuple[Tensor, ...]  # each state stacked over layers and directions: (L*D, B, *)
 
@@ -47,7 +49,7 @@ class _Prepared:
     unbatched: bool
 
 
-class RecurrentLayer(nn.Module):
+class RecurrentLayer(TorchNNAttributes, nn.Module):
     """Stacked, optionally bidirectional recurrent layer over one kind of cell.
 
     Parameters are owned here under torch.nn's flat names (``weight_ih_l0``,
@@ -122,11 +124,11 @@ class RecurrentLayer(nn.Module):
             self._bindings.append((owner, attr, flat))
 
     def _bind(self) -> None:
-        """Point every cell at this layer's current parameter objects."""
-        for owner, attr, flat in self._bindings:
-            p = self._parameters[flat]
-            if owner._parameters[attr] is not p:
-                owner._parameters[attr] = p
+        """Point every cell at this layer's current weights: its parameters, or what a
+        parametrization (torch.nn.utils.parametrize, prune, weight_norm) computes."""
+        for (owner, attr, _), w in zip(self._bindings, self._flat_weights):
+            if owner._parameters[attr] is not w:
+                owner._parameters[attr] = w
 
     def cell(self, layer: int = 0, direction: int = 0) -> RecurrentCell:
         """The cell of ``layer`` k and ``direction`` (0 forward, 1 reverse)."""
@@ -139,10 +141,18 @@ class RecurrentLayer(nn.Module):
     num_layers = property(lambda self: self.config.num_layers)
     bias = property(lambda self: self.config.bias)
     batch_first = property(lambda self: self.config.batch_first)
-    dropout = property(lambda self: self.config.dropout)
     bidirectional = property(lambda self: self.config.bidirectional)
     proj_size = property(lambda self: self.config.proj_size)
     backend = property(lambda self: self.config.backend)
+
+    @property
+    def dropout(self) -> float:
+        """Dropout between stacked layers in training; settable, as in torch.nn."""
+        return self.config.dropout
+
+    @dropout.setter
+    def dropout(self, p: float) -> None:
+        self.config = dataclasses.replace(self.config, dropout=p)  # validated
 
     def flatten_parameters(self) -> None:
         """Accepted for torch.nn compatibility; parameters need no flattening here."""
@@ -200,7 +210,7 @@ class RecurrentLayer(nn.Module):
             return onnx_forward(self, input, hx, lengths)
         prep = self._prepare(input, lengths)
         states = self._check_hx(hx, prep)
-        backend = self.chosen_backend
+        backend = self.chosen_backend if prep.x.shape[1] else "reference"  # B = 0: no kernel
         if backend == "native":
             out, final = self._forward_native(prep, states)
         else:
@@ -250,11 +260,10 @@ class RecurrentLayer(nn.Module):
         if states is None:
             states = self._zeros(prep.x.shape[1], prep.x)
         cell = self._cells[0][0]
-        weights = [self._parameters[flat] for *_, flat in self._bindings]
         return run_native(
             cell.native_mode,
             self.config,
-            weights,
+            self._flat_weights,
             prep.x,
             states,
             lengths=prep.lengths,
@@ -268,8 +277,8 @@ class RecurrentLayer(nn.Module):
             raise ValueError(
                 "step() needs a unidirectional layer: the reverse direction reads whole sequences"
             )
-        ref = self.weight_ih_l0
-        x_t = check_input(x_t, input_size=self.input_size, like=ref, ranks=(2,))
+        ref = self._like()
+        x_t = check_input(x_t, input_size=self.input_size, like=ref, ranks=(2,), steps=False)
         prep = _Prepared(x_t.unsqueeze(0), None, None, unbatched=False)
         states = self._split(self._check_hx(hx, prep))
         self._bind()
@@ -284,16 +293,20 @@ class RecurrentLayer(nn.Module):
 
     # -- layout helpers --------------------------------------------------------------
     def _prepare(self, input: Any, lengths: Any) -> _Prepared:
-        ref = self.weight_ih_l0
+        ref = self._like()
         if isinstance(input, PackedSequence):
             if lengths is not None:
                 raise ValueError("give either a PackedSequence or lengths, not both")
-            data = check_input(input.data, input_size=self.input_size, like=ref, ranks=(2,))
+            data = check_input(
+                input.data, input_size=self.input_size, like=ref, ranks=(2,), steps=False
+            )
             if data is not input.data:  # cast back from autocast's dtype
                 input = input._replace(data=data)
             x, n = pad_packed_sequence(input)  # (T, B, I), original batch order
             return _Prepared(x, self._full(n, x), input, unbatched=False)
-        x = check_input(input, input_size=self.input_size, like=ref, ranks=(2, 3))
+        x = check_input(
+            input, input_size=self.input_size, like=ref, ranks=(2, 3), batch_first=self.batch_first
+        )
         if x.dim() == 2:
             if lengths is not None:
                 raise ValueError("lengths need a batched (3-D) input")
@@ -341,7 +354,7 @@ class RecurrentLayer(nn.Module):
             )
         parts = tuple(hx) if self.state_is_tuple else (hx,)
         shapes = self._state_shapes(prep.x.shape[1], prep.unbatched)
-        ref = self.weight_ih_l0
+        ref = self._like()
         parts = tuple(check_state(n, h, s, ref) for n, h, s in zip(names, parts, shapes))
         return tuple(h.unsqueeze(1) for h in parts) if prep.unbatched else parts
 

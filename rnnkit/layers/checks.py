@@ -7,21 +7,32 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from rnnkit.errors import ShapeError
 
-def check_input(x: object, *, input_size: int, like: Tensor, ranks: tuple[int, ...]) -> Tensor:
-    """Check an input tensor's type, rank, feature size, dtype and device against ``like``."""
+
+def check_input(
+    x: object,
+    *,
+    input_size: int,
+    like: Tensor,
+    ranks: tuple[int, ...],
+    batch_first: bool = False,
+    steps: bool = True,
+) -> Tensor:
+    """Check an input tensor's type, rank, feature size, dtype and device against ``like``;
+    with ``steps`` it must hold at least one time step (an empty batch is fine)."""
     if not isinstance(x, Tensor):
         raise TypeError(f"input must be a torch.Tensor or PackedSequence, got {type(x).__name__}")
     if x.dim() not in ranks:
         shapes = " or ".join(f"{r}-D" for r in ranks)
         raise ValueError(f"input must be {shapes}, got a {x.dim()}-D tensor of shape {_shape(x)}")
     if x.shape[-1] != input_size:
-        raise ValueError(
+        raise ShapeError(
             f"input has {x.shape[-1]} features in its last dimension, expected input_size="
             f"{input_size} (input shape {_shape(x)})"
         )
-    if any(n == 0 for n in x.shape[:-1]):
-        raise ValueError(f"input must not be empty, got shape {_shape(x)}")
+    if steps and x.dim() > 1 and x.shape[0 if x.dim() == 2 or not batch_first else 1] == 0:
+        raise ShapeError(f"input must have at least one time step, got shape {_shape(x)}")
     x = from_autocast(x, like)
     _check_like("input", x, like)
     return x
@@ -46,6 +57,8 @@ def check_lengths(lengths: object, *, batch: int, steps: int) -> Tensor:
             f"lengths must have one entry per sequence (batch size {batch}), "
             f"got shape {tuple(n.shape)}"
         )
+    if n.numel() == 0:  # an empty batch
+        return n
     low, high = int(n.min()), int(n.max())
     if low < 1 or high > steps:
         raise ValueError(
@@ -59,7 +72,7 @@ def check_state(name: str, h: object, shape: tuple[int, ...], like: Tensor) -> T
     if not isinstance(h, Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(h).__name__}")
     if tuple(h.shape) != shape:
-        raise ValueError(f"{name} must have shape {shape}, got {_shape(h)}")
+        raise ShapeError(f"{name} must have shape {shape}, got {_shape(h)}")
     h = from_autocast(h, like)
     _check_like(name, h, like)
     return h
@@ -80,12 +93,12 @@ def _check_like(name: str, t: Tensor, like: Tensor) -> None:
     if not t.dtype.is_floating_point:
         raise ValueError(f"{name} must be a floating-point tensor, got dtype {t.dtype}")
     if t.dtype != like.dtype:
-        raise ValueError(
+        raise ShapeError(
             f"{name} has dtype {t.dtype} but the layer's parameters are {like.dtype}; "
             f"convert one of them with .to()"
         )
     if t.device != like.device:
-        raise ValueError(
+        raise ShapeError(
             f"{name} is on {t.device} but the layer's parameters are on {like.device}; "
             f"move one of them with .to()"
         )

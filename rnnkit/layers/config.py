@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Literal, get_args
 
 from rnnkit.config import Config, require
+from rnnkit.errors import ArgumentTypeError
 
 BACKENDS = ("auto", "native", "fused", "reference")
 CellType = Literal["rnn", "lstm", "gru", "mingru", "minlstm"]
@@ -55,8 +56,15 @@ class CellOptions(Config):
 
 
 def _positive(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ArgumentTypeError(f"{name} must be a positive integer, got {value!r}")
+    if value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _flag(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise ArgumentTypeError(f"{name} must be True or False, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -81,12 +89,16 @@ class RecurrentConfig:
         _positive("input_size", self.input_size)
         _positive("hidden_size", self.hidden_size)
         _positive("num_layers", self.num_layers)
+        _flag("bias", self.bias)
+        _flag("batch_first", self.batch_first)
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)):
             raise ValueError(f"dropout must be a number in [0, 1], got {self.dropout!r}")
         if not 0.0 <= self.dropout <= 1.0:
             raise ValueError(f"dropout must be a number in [0, 1], got {self.dropout}")
         if isinstance(self.proj_size, bool) or not isinstance(self.proj_size, int):
-            raise ValueError(f"proj_size must be a non-negative integer, got {self.proj_size!r}")
+            raise ArgumentTypeError(
+                f"proj_size must be a non-negative integer, got {self.proj_size!r}"
+            )
         if self.proj_size < 0:
             raise ValueError(f"proj_size must be a non-negative integer, got {self.proj_size}")
         if self.proj_size and self.cell != "lstm":

@@ -91,7 +91,7 @@ def bad_calls():
     packed = pack_padded_sequence(x, [6, 5, 4])
     yield "packed+lengths", lambda: lstm(packed, lengths=[6, 5, 4]), "not both"
     yield "not a tensor", lambda: lstm([[1.0]]), "torch.Tensor"
-    yield "empty", lambda: lstm(torch.randn(0, B, I)), "must not be empty"
+    yield "no steps", lambda: lstm(torch.randn(0, B, I)), "at least one time step"
 
 
 @pytest.mark.parametrize("case", list(bad_calls()), ids=lambda c: c[0])
