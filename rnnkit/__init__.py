@@ -8,9 +8,14 @@ streaming), with a readable reference backend and fused kernels behind one front
 __version__ = "0.1.0"
 
 from rnnkit.cells import GRUCell, LSTMCell, MinGRUCell, MinLSTMCell, RNNCell
+from rnnkit.errors import ArgumentTypeError, ShapeError
 from rnnkit.layers import GRU, LSTM, RNN, Capture, MinGRU, MinLSTM, RecurrentConfig
+from rnnkit.layers.serialization import SAFE_GLOBALS, safe_globals
 
 __all__ = [
+    "SAFE_GLOBALS",
+    "ArgumentTypeError",
+    "ShapeError",
     "GRU",
     "LSTM",
     "RNN",
@@ -24,4 +29,5 @@ __all__ = [
     "RNNCell",
     "RecurrentConfig",
     "__version__",
+    "safe_globals",
 ]

@@ -176,6 +176,8 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
         backend = self.config.backend
         if self.__dict__.get("_wrapped", False) or backend == "reference":
             return "reference"
+        if torch.compiler.is_compiling():  # torch.compile / torch.export trace the cells
+            return "reference"
         if backend != "auto":
             return backend
         cell = self._cells[0][0]
@@ -319,7 +321,10 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
 
     @staticmethod
     def _full(n: Tensor, x: Tensor) -> Tensor | None:
-        """Drop lengths when every sequence fills the padded length."""
+        """Drop lengths when every sequence fills the padded length (not while
+        torch.compile or torch.export traces: the lengths are data there)."""
+        if torch.compiler.is_compiling():
+            return n
         return None if bool((n == x.shape[0]).all()) else n
 
     def _layout(self, out: Tensor, prep: _Prepared) -> Tensor:

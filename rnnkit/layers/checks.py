@@ -57,7 +57,7 @@ def check_lengths(lengths: object, *, batch: int, steps: int) -> Tensor:
             f"lengths must have one entry per sequence (batch size {batch}), "
             f"got shape {tuple(n.shape)}"
         )
-    if n.numel() == 0:  # an empty batch
+    if n.numel() == 0 or torch.compiler.is_compiling():  # empty; or data while tracing
         return n
     low, high = int(n.min()), int(n.max())
     if low < 1 or high > steps:

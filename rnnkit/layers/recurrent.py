@@ -41,6 +41,7 @@ class RNN(RecurrentLayer):
         *,
         backend: str = "auto",
         layer_norm: bool = False,
+        proj_size: int = 0,
     ) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
@@ -54,6 +55,7 @@ class RNN(RecurrentLayer):
             batch_first,
             dropout,
             bidirectional,
+            proj_size,  # as torch.nn: only the LSTM has one (a ValueError)
             backend=backend,
             cell_options=options,
         )
@@ -135,6 +137,7 @@ class GRU(RecurrentLayer):
         backend: str = "auto",
         reset_after: bool = True,
         layer_norm: bool = False,
+        proj_size: int = 0,
     ) -> None:
         options = {"reset_after": reset_after, "layer_norm": layer_norm}
         config = RecurrentConfig(
@@ -146,6 +149,7 @@ class GRU(RecurrentLayer):
             batch_first,
             dropout,
             bidirectional,
+            proj_size,  # as torch.nn: only the LSTM has one (a ValueError)
             backend=backend,
             cell_options=options,
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from rnnkit.cells.base import RecurrentCell, State
+from rnnkit.cells.base import RecurrentCell, State, check_step_input, check_step_state
 
 Trace = dict[
     str, Tensor
@@ -57,12 +57,14 @@ def run(
     empty dict otherwise). With ``reverse=True`` each sequence is read from its own
     last step back to its first; outputs and trace stay aligned with the input's time.
     """
+    x = check_step_input(cell, x, ranks=(3,))
     T, B, _ = x.shape
     if state is None:
         state = cell.initial_state(B, device=x.device, dtype=x.dtype)
+    state = check_step_state(cell, tuple(state), x[0])
     if reverse:
         x = reverse_padded(x, lengths)
-    steps = T if lengths is None else int(lengths.max())
+    steps = T if lengths is None or torch.compiler.is_compiling() else int(lengths.max())
     xp = cell.project_input(x[:steps]).unbind(0)  # T' x (B, G*H): one GEMM for every step
     mask = None if lengths is None else time_mask(lengths, steps, x.device).unbind(0)  # (B, 1)
     outs: list[Tensor] = []

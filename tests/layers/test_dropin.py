@@ -1,0 +1,258 @@
+"""torch.nn behaviours beyond forward: the same code on torch.nn and on rnnkit, compared."""
+
+import io
+
+import pytest
+import torch
+from torch.nn.utils import parametrizations, parametrize, prune
+
+import rnnkit
+from rnnkit.cells import GRUCell, LSTMCell, MinGRUCell, RNNCell
+from rnnkit.layers import run
+
+BACKENDS = ("native", "fused", "reference")
+
+
+class Half(torch.nn.Module):
+    def forward(self, w):
+        return 0.5 * w
+
+
+PARAMETRIZE = {
+    "parametrize": lambda m, n: parametrize.register_parametrization(m, n, Half()),
+    "weight_norm": lambda m, n: parametrizations.weight_norm(m, n),
+    "spectral_norm": lambda m, n: parametrizations.spectral_norm(m, n),
+    "orthogonal": lambda m, n: parametrizations.orthogonal(m, n),
+    "prune": lambda m, n: prune.l1_unstructured(m, n, amount=0.3),
+}
+
+
+def pair(kind, backend="auto", **kw):
+    torch.manual_seed(0)
+    ref = getattr(torch.nn, kind)(3, 4, **kw)
+    ours = getattr(rnnkit, kind)(3, 4, backend=backend, **kw)
+    ours.load_state_dict(ref.state_dict())
+    return ref, ours
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("how", PARAMETRIZE)
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_parametrized_weights_are_used_and_trained_on_every_backend(kind, how, backend):
+    ref, ours = pair(kind, backend, num_layers=2, bidirectional=True)
+    for layer in (ref, ours):
+        torch.manual_seed(1)
+        PARAMETRIZE[how](layer, "weight_hh_l0")
+        PARAMETRIZE[how](layer, "weight_ih_l1_reverse")
+        layer.eval()  # spectral_norm's power iteration runs in training mode only
+    x = torch.randn(6, 2, 3)
+    (out_r, _), (out_o, _) = ref(x), ours(x)
+    torch.testing.assert_close(out_o, out_r, atol=1e-5, rtol=1e-5)
+    loss = lambda out: (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum()  # noqa: E731
+    g_r = torch.autograd.grad(loss(out_r), list(ref.parameters()))
+    g_o = torch.autograd.grad(loss(out_o), list(ours.parameters()))
+    names = [n for n, _ in ours.named_parameters()]
+    assert names == [n for n, _ in ref.named_parameters()]
+    assert any("original" in n or n.endswith("_orig") for n in names)
+    for a, b in zip(g_r, g_o):
+        torch.testing.assert_close(b, a, atol=1e-5, rtol=1e-5)
+    cap = ours.capture(x)  # the reference runner's record, with the parametrized weights
+    torch.testing.assert_close(cap.output, out_o, atol=1e-5, rtol=1e-5)
+
+
+def test_a_parametrized_unidirectional_layer_streams_with_its_weights():
+    ref, ours = pair("GRU")
+    for layer in (ref, ours):
+        parametrize.register_parametrization(layer, "weight_hh_l0", Half())
+    x = torch.randn(5, 2, 3)
+    h = None
+    for t in range(5):
+        y, h = ours.step(x[t], h)
+    torch.testing.assert_close(y, ref(x)[0][-1], atol=1e-6, rtol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
+def test_weight_attributes_and_settable_dropout_match_torch_nn(kind):
+    kw = {"num_layers": 2, "bidirectional": True, **({"proj_size": 2} if kind == "LSTM" else {})}
+    ref, ours = pair(kind, **kw)
+    assert ours._flat_weights_names == ref._flat_weights_names
+    assert ours._all_weights == ref._all_weights
+    for a, b in zip(ours._flat_weights, ref._flat_weights):
+        assert torch.equal(a, b)
+    for row_a, row_b in zip(ours.all_weights, ref.all_weights):
+        assert [tuple(w.shape) for w in row_a] == [tuple(w.shape) for w in row_b]
+    for layer in (ref, ours):
+        layer.dropout = 0.25
+        layer.flatten_parameters()
+    assert ours.dropout == ref.dropout == 0.25 and ours.config.dropout == 0.25
+    with pytest.raises(ValueError, match="dropout"):
+        ours.dropout = 2.0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
+def test_an_empty_batch_gives_empty_outputs_and_backward_works(kind, backend):
+    for batch_first in (False, True):
+        ref, ours = pair(kind, backend, num_layers=2, batch_first=batch_first)
+        x = torch.randn(0, 5, 3) if batch_first else torch.randn(5, 0, 3)
+        for layer in (ref, ours):
+            x.grad = None
+            out, final = layer(x.requires_grad_())
+            out.sum().backward()
+            finals = final if kind == "LSTM" else (final,)
+            assert [tuple(f.shape) for f in finals] == [(2, 0, 4)] * len(finals)
+            assert x.grad.shape == x.shape
+        shape_r, shape_o = ref(x)[0].shape, ours(x)[0].shape
+        assert shape_o == shape_r
+    lengths = torch.zeros(0, dtype=torch.long)
+    assert ours(torch.randn(0, 5, 3), lengths=lengths)[0].shape == (0, 5, 4)
+
+
+CELLS = {
+    "RNNCell": (torch.nn.RNNCell, RNNCell, 1),
+    "GRUCell": (torch.nn.GRUCell, GRUCell, 1),
+    "LSTMCell": (torch.nn.LSTMCell, LSTMCell, 2),
+}
+
+
+@pytest.mark.parametrize("name", CELLS)
+def test_cells_check_their_input_and_state_like_torch_nn(name):
+    ref_cls, cls, states = CELLS[name]
+    ref, ours = ref_cls(3, 4), cls(3, 4)
+    ours.load_state_dict(ref.state_dict())
+    x, h1 = torch.randn(3, 3), torch.zeros(1, 4)
+    bad_state = (h1, h1) if states == 2 else h1
+    for cell, state in ((ref, bad_state), (ours, bad_state)):  # batch 1 against batch 3
+        with pytest.raises(RuntimeError):
+            cell(x, state)
+    with pytest.raises(RuntimeError, match="expected input_size=3"):
+        ours(torch.randn(3, 5))
+    with pytest.raises(ValueError, match="1-D or 2-D"):
+        ours(torch.randn(2, 3, 3))
+    with pytest.raises(RuntimeError, match="batch 3"):
+        run(ours, torch.randn(4, 3, 3), tuple(torch.zeros(1, 4) for _ in range(states)))
+    x1 = torch.randn(3)  # unbatched, as torch.nn's cells take it
+    got, state = ours(x1)
+    want = ref(x1)
+    want = want[0] if states == 2 else want
+    assert got.shape == (4,) and all(s.shape == (4,) for s in state)
+    torch.testing.assert_close(got, want)
+
+
+def test_a_bare_tensor_state_and_the_minimal_cells_are_checked_too():
+    cell = GRUCell(3, 4)
+    h = torch.randn(2, 4)
+    assert torch.equal(
+        cell(torch.randn(2, 3), h)[1][0].shape and cell(torch.ones(2, 3), h)[0],
+        cell(torch.ones(2, 3), (h,))[0],
+    )
+    with pytest.raises(RuntimeError, match="state\\[0\\] must have shape \\(2, 4\\)"):
+        MinGRUCell(3, 4)(torch.randn(2, 3), torch.randn(1, 4))
+
+
+def construct(lib, kind, *args, **kw):
+    return lambda: getattr(lib, kind)(*args, **kw)
+
+
+BAD_CONSTRUCTORS = [
+    ("bias=0", TypeError, ("LSTM", 3, 4), {"bias": 0}),
+    ("batch_first=1", TypeError, ("GRU", 3, 4), {"batch_first": 1}),
+    ("hidden_size=4.0", TypeError, ("LSTM", 3, 4.0), {}),
+    ("input_size=3.0", TypeError, ("RNN", 3.0, 4), {}),
+    ("num_layers=1.0", TypeError, ("GRU", 3, 4, 1.0), {}),
+    ("hidden_size=0", ValueError, ("LSTM", 3, 0), {}),
+    ("num_layers=0", ValueError, ("LSTM", 3, 4, 0), {}),
+    ("dropout=True", ValueError, ("LSTM", 3, 4, 2), {"dropout": True}),
+    ("dropout=2", ValueError, ("GRU", 3, 4, 2), {"dropout": 2}),
+    ("proj_size=4", ValueError, ("LSTM", 3, 4), {"proj_size": 4}),
+    ("proj_size=-1", ValueError, ("LSTM", 3, 4), {"proj_size": -1}),
+    ("proj_size on GRU", ValueError, ("GRU", 3, 4), {"proj_size": 2}),
+    ("proj_size on RNN", ValueError, ("RNN", 3, 4), {"proj_size": 2}),
+    ("nonlinearity", ValueError, ("RNN", 3, 4), {"nonlinearity": "sigmoid"}),
+]
+
+
+@pytest.mark.parametrize("case", BAD_CONSTRUCTORS, ids=lambda c: c[0])
+def test_bad_arguments_raise_what_torch_nn_raises(case):
+    _, error, (kind, *args), kw = case
+    for lib in (torch.nn, rnnkit):
+        with pytest.raises(error) as info:
+            getattr(lib, kind)(*args, **kw)
+    assert "\n" not in str(info.value)
+
+
+def bad_calls(lib):
+    lstm, gru = lib.LSTM(3, 4), lib.GRU(3, 4)
+    x, h = torch.randn(5, 2, 3), torch.zeros(1, 2, 4)
+    yield "features", RuntimeError, lambda: lstm(torch.randn(5, 2, 6))
+    yield "rank", ValueError, lambda: lstm(torch.randn(5, 2, 3, 1))
+    yield "state batch", RuntimeError, lambda: gru(x, torch.zeros(1, 3, 4))
+    yield "state rank", RuntimeError, lambda: lstm(x, (torch.zeros(2, 4), torch.zeros(2, 4)))
+    yield "state dtype", RuntimeError, lambda: lstm(x, (h.double(), h))
+    yield "input dtype", ValueError, lambda: lstm(x.double())
+    yield "no time steps", RuntimeError, lambda: gru(torch.randn(0, 2, 3))
+    yield "device", RuntimeError, lambda: gru(x, torch.zeros(1, 2, 4, device="meta"))
+
+
+@pytest.mark.parametrize("index", range(len(list(bad_calls(torch.nn)))))
+def test_bad_calls_raise_what_torch_nn_raises(index):
+    for lib in (torch.nn, rnnkit):
+        name, error, call = list(bad_calls(lib))[index]
+        with pytest.raises(error):
+            call()
+    with pytest.raises(ValueError):  # and rnnkit's callers keep catching ValueError
+        call()
+
+
+class UserModel(torch.nn.Module):
+    def __init__(self, layer):
+        super().__init__()
+        width = layer.config.num_directions * layer.config.output_size
+        self.rnn, self.head = layer, torch.nn.Linear(width, 1)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.head(out)
+
+
+SAVED = {
+    "rnn-relu": lambda: rnnkit.RNN(3, 4, nonlinearity="relu", bidirectional=True),
+    "lstm-proj": lambda: rnnkit.LSTM(3, 4, 2, bidirectional=True, proj_size=2),
+    "lstm-peephole-ln": lambda: rnnkit.LSTM(
+        3, 4, peephole=True, layer_norm=True, bidirectional=True
+    ),
+    "gru-cho": lambda: rnnkit.GRU(3, 4, reset_after=False, bidirectional=True),
+    "mingru": lambda: rnnkit.MinGRU(3, 4, bidirectional=True),
+    "minlstm": lambda: rnnkit.MinLSTM(3, 4, bidirectional=True),
+}
+
+
+@pytest.mark.parametrize("name", SAVED)
+def test_whole_modules_load_with_weights_only_and_the_short_list(name):
+    torch.manual_seed(0)
+    model = UserModel(SAVED[name]())
+    buffer = io.BytesIO()
+    torch.save(model, buffer)
+    buffer.seek(0)
+    with pytest.raises(Exception, match="weights_only"):
+        torch.load(buffer, weights_only=True)
+    buffer.seek(0)
+    with rnnkit.safe_globals(), torch.serialization.safe_globals([UserModel, torch.nn.Linear]):
+        loaded = torch.load(buffer, weights_only=True)
+    x = torch.randn(5, 2, 3)
+    torch.testing.assert_close(loaded(x), model(x))
+    loaded(x).sum().backward()  # the loaded cells still read the loaded layer's weights
+    assert loaded.rnn.weight_ih_l0.grad is not None
+
+
+def test_torchscript_is_refused_in_one_line_and_torch_compile_and_export_work():
+    model = UserModel(rnnkit.GRU(3, 4, bidirectional=True))
+    for module in (model, model.rnn):
+        with pytest.raises(RuntimeError, match="torch.compile") as info:
+            torch.jit.script(module)
+        assert "\n" not in str(info.value)
+    x, n = torch.randn(5, 2, 3), torch.tensor([5, 3])
+    compiled = torch.compile(model.rnn, fullgraph=True, backend="eager")
+    torch.testing.assert_close(compiled(x, lengths=n)[0], model.rnn(x, lengths=n)[0])
+    exported = torch.export.export(model.rnn, (x,), {"lengths": n}).module()
+    torch.testing.assert_close(exported(x, lengths=n)[0], model.rnn(x, lengths=n)[0])
