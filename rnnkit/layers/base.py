@@ -23,6 +23,7 @@ from rnnkit.layers.config import RecurrentConfig
 from rnnkit.layers.fused import fusable, run_fused, status, usable
 from rnnkit.layers.native import run_native
 from rnnkit.layers.onnx import onnx_forward
+from rnnkit.layers.prepared import Prepared
 from rnnkit.layers.runner import Trace, run
 from rnnkit.layers.stack import run_stack
 from rnnkit.layers.weights import TorchNNAttributes
@@ -37,16 +38,6 @@ class Capture:
     output: Tensor  # like forward's output (padded, batch_first honoured)
     state: Any  # like forward's final state
     traces: dict[str, Trace]  # "l{k}" / "l{k}_reverse" -> name -> (T, B, H), or (B, T, H)
-
-
-@dataclass
-class _Prepared:
-    """A forward's input in the runner's layout, and how to give outputs back."""
-
-    x: Tensor  # (T, B, I)
-    lengths: Tensor | None  # (B,) int64 on CPU, None when every sequence is full
-    packed: PackedSequence | None  # the caller's packed input, to pack the output alike
-    unbatched: bool
 
 
 class RecurrentLayer(TorchNNAttributes, nn.Module):
@@ -239,7 +230,7 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
         return Capture(self._restore(out, prep), self._external(final, prep), traces)
 
     def _forward_reference(
-        self, prep: _Prepared, states: Stacked | None, *, capture: bool, fused: bool = False
+        self, prep: Prepared, states: Stacked | None, *, capture: bool, fused: bool = False
     ):
         """The stack over the cells: the reference runner, or with ``fused`` rnnkit's kernels."""
         self._bind()
@@ -258,7 +249,7 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
         )
         return out, self._stack(finals), traces
 
-    def _forward_native(self, prep: _Prepared, states: Stacked | None) -> tuple[Tensor, Stacked]:
+    def _forward_native(self, prep: Prepared, states: Stacked | None) -> tuple[Tensor, Stacked]:
         if states is None:
             states = self._zeros(prep.x.shape[1], prep.x)
         cell = self._cells[0][0]
@@ -281,7 +272,7 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
             )
         ref = self._like()
         x_t = check_input(x_t, input_size=self.input_size, like=ref, ranks=(2,), steps=False)
-        prep = _Prepared(x_t.unsqueeze(0), None, None, unbatched=False)
+        prep = Prepared(x_t.unsqueeze(0), None, None, unbatched=False)
         states = self._split(self._check_hx(hx, prep))
         self._bind()
         finals: list[State] = []
@@ -294,7 +285,7 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
         return out, self._external(self._stack(finals), prep)
 
     # -- layout helpers --------------------------------------------------------------
-    def _prepare(self, input: Any, lengths: Any) -> _Prepared:
+    def _prepare(self, input: Any, lengths: Any) -> Prepared:
         ref = self._like()
         if isinstance(input, PackedSequence):
             if lengths is not None:
@@ -305,19 +296,19 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
             if data is not input.data:  # cast back from autocast's dtype
                 input = input._replace(data=data)
             x, n = pad_packed_sequence(input)  # (T, B, I), original batch order
-            return _Prepared(x, self._full(n, x), input, unbatched=False)
+            return Prepared(x, self._full(n, x), input, unbatched=False)
         x = check_input(
             input, input_size=self.input_size, like=ref, ranks=(2, 3), batch_first=self.batch_first
         )
         if x.dim() == 2:
             if lengths is not None:
                 raise ValueError("lengths need a batched (3-D) input")
-            return _Prepared(x.unsqueeze(1), None, None, unbatched=True)  # (T, 1, I)
+            return Prepared(x.unsqueeze(1), None, None, unbatched=True)  # (T, 1, I)
         x = x.transpose(0, 1) if self.batch_first else x  # (T, B, I)
         if lengths is None:
-            return _Prepared(x, None, None, unbatched=False)
+            return Prepared(x, None, None, unbatched=False)
         n = check_lengths(lengths, batch=x.shape[1], steps=x.shape[0])
-        return _Prepared(x, self._full(n, x), None, unbatched=False)
+        return Prepared(x, self._full(n, x), None, unbatched=False)
 
     @staticmethod
     def _full(n: Tensor, x: Tensor) -> Tensor | None:
@@ -327,13 +318,13 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
             return n
         return None if bool((n == x.shape[0]).all()) else n
 
-    def _layout(self, out: Tensor, prep: _Prepared) -> Tensor:
+    def _layout(self, out: Tensor, prep: Prepared) -> Tensor:
         """(T, B, F) back to the caller's layout for padded or unbatched input."""
         if prep.unbatched:
             return out.squeeze(1)  # (T, F)
         return out.transpose(0, 1) if self.batch_first and prep.packed is None else out
 
-    def _restore(self, out: Tensor, prep: _Prepared) -> Tensor | PackedSequence:
+    def _restore(self, out: Tensor, prep: Prepared) -> Tensor | PackedSequence:
         if prep.packed is None:
             return self._layout(out, prep)
         p = prep.packed
@@ -348,7 +339,7 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
         sizes = self._cells[0][0].state_sizes()
         return [(LD, n) if unbatched else (LD, batch, n) for n in sizes]
 
-    def _check_hx(self, hx: Any, prep: _Prepared) -> Stacked | None:
+    def _check_hx(self, hx: Any, prep: Prepared) -> Stacked | None:
         """Validate the caller's initial state; returns it stacked (L*D, B, *) or None."""
         if hx is None:
             return None
@@ -363,7 +354,7 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
         parts = tuple(check_state(n, h, s, ref) for n, h, s in zip(names, parts, shapes))
         return tuple(h.unsqueeze(1) for h in parts) if prep.unbatched else parts
 
-    def _external(self, final: Stacked, prep: _Prepared) -> Any:
+    def _external(self, final: Stacked, prep: Prepared) -> Any:
         if prep.unbatched:
             final = tuple(h.squeeze(1) for h in final)  # (L*D, *)
         return final if self.state_is_tuple else final[0]

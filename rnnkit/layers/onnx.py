@@ -17,7 +17,7 @@ Shapes: ``T`` time, ``B`` batch, ``I`` input, ``H`` hidden, ``G`` gates, ``L`` l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -28,8 +28,7 @@ from rnnkit.layers.config import RecurrentConfig
 from rnnkit.layers.native import run_native
 from rnnkit.layers.onnx_loop import collecting, loop_forward
 
-if TYPE_CHECKING:
-    from rnnkit.layers.base import RecurrentLayer
+RecurrentLayer = Any  # rnnkit.layers.base.RecurrentLayer (which imports this module)
 
 # torch's gate order -> ONNX's: LSTM i,f,g,o -> i,o,f,c; GRU r,z,n -> z,r,h
 GATE_ORDER = {"LSTM": (0, 3, 1, 2), "GRU": (1, 0, 2), "RNN": (0,)}

@@ -17,16 +17,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from rnnkit.cells.base import RecurrentCell
 from rnnkit.layers.checks import check_lengths
+from rnnkit.layers.prepared import Prepared
 
-if TYPE_CHECKING:
-    from rnnkit.layers.base import RecurrentLayer
+RecurrentLayer = Any  # rnnkit.layers.base.RecurrentLayer (which imports this module)
 
 DOMAIN = "rnnkit"
 INT64 = 7  # onnx.TensorProto.INT64
@@ -83,13 +83,11 @@ class LoopOperator(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, spec: LoopSpec, x: Tensor, *tensors: Tensor):
-        from rnnkit.layers.base import _Prepared
-
         layer = spec.layer
         lengths = tensors[0] if spec.has_lengths else None
         states = tensors[int(spec.has_lengths) : int(spec.has_lengths) + spec.states]
         n = None if lengths is None else check_lengths(lengths, batch=x.shape[1], steps=x.shape[0])
-        prep = _Prepared(x, n, None, unbatched=False)
+        prep = Prepared(x, n, None, unbatched=False)
         out, final, _ = layer._forward_reference(prep, tuple(states), capture=False)
         return (out, *final)
 
