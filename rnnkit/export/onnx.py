@@ -48,12 +48,15 @@ def to_onnx(
     graph is run by onnxruntime at other batch sizes and lengths than traced and must
     match PyTorch within 1e-5 (absolute and relative); a mismatch raises ExportError.
     """
-    module = module.eval()
-    out = Path(out)
-    if isinstance(module, RecurrentLayer):
-        graph = layer_graph(module, step=step, lengths=lengths, state=state)
-        return _single(graph, out, verify)
-    return _directory(model_graphs(module), out, verify, extra or {}, attach or {})
+    out, training = Path(out), module.training
+    module.eval()  # graphs are of the model at inference: dropout off
+    try:
+        if isinstance(module, RecurrentLayer):
+            graph = layer_graph(module, step=step, lengths=lengths, state=state)
+            return _single(graph, out, verify)
+        return _directory(model_graphs(module), out, verify, extra or {}, attach or {})
+    finally:
+        module.train(training)
 
 
 def _single(graph: Graph, out: Path, verify: bool) -> dict[str, Any]:

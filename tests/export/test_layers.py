@@ -129,6 +129,12 @@ def test_custom_cells_run_whole_sequences_as_an_onnx_loop(tmp_path, layer):
         np.testing.assert_allclose(g, w.detach().numpy(), atol=1e-5, rtol=1e-5)
 
 
+def test_export_leaves_the_module_in_training_mode(tmp_path):
+    layer = rnnkit.GRU(3, 4, 2, dropout=0.5)
+    to_onnx(layer, tmp_path / "gru.onnx")
+    assert layer.training
+
+
 def test_what_cannot_be_exported_says_why(tmp_path):
     with pytest.raises(ExportError, match="reverse direction"):
         to_onnx(rnnkit.GRU(3, 4, bidirectional=True), tmp_path / "s.onnx", step=True)
