@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -114,10 +114,12 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
             self.register_parameter(flat, p)
             self._bindings.append((owner, attr, flat))
 
-    def _bind(self) -> None:
+    def _bind(self, weights: Sequence[Tensor] | None = None) -> None:
         """Point every cell at this layer's current weights: its parameters, or what a
-        parametrization (torch.nn.utils.parametrize, prune, weight_norm) computes."""
-        for (owner, attr, _), w in zip(self._bindings, self._flat_weights):
+        parametrization (torch.nn.utils.parametrize, prune, weight_norm) computes; or at
+        ``weights`` given in that order (``_flat_weights``, read once by the caller)."""
+        weights = self._flat_weights if weights is None else weights
+        for (owner, attr, _), w in zip(self._bindings, weights):
             if owner._parameters[attr] is not w:
                 owner._parameters[attr] = w
 
@@ -230,10 +232,17 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
         return Capture(self._restore(out, prep), self._external(final, prep), traces)
 
     def _forward_reference(
-        self, prep: Prepared, states: Stacked | None, *, capture: bool, fused: bool = False
+        self,
+        prep: Prepared,
+        states: Stacked | None,
+        *,
+        capture: bool,
+        fused: bool = False,
+        weights: Sequence[Tensor] | None = None,
     ):
-        """The stack over the cells: the reference runner, or with ``fused`` rnnkit's kernels."""
-        self._bind()
+        """The stack over the cells: the reference runner, or with ``fused`` rnnkit's
+        kernels; with the given flat ``weights`` (else the layer's own)."""
+        self._bind(weights)
         D = self.config.num_directions
         per_cell = self._split(states)
         grid = [per_cell[k * D : (k + 1) * D] for k in range(self.num_layers)]

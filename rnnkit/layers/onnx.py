@@ -93,7 +93,7 @@ def onnx_forward(layer: RecurrentLayer, input: Any, hx: Any = None, lengths: Any
         return _restore(layer, out, finals, unbatched)
     mode = layer.cell(0, 0).native_mode
     spec = OnnxSpec(mode.split("_")[0], mode, layer.config, len(states), lengths is not None)
-    weights = [getattr(layer, flat) for *_, flat in layer._bindings]  # torch.nn's flat order
+    weights = layer._flat_weights  # torch.nn's flat order, parametrizations computed
     extra = (lengths,) if lengths is not None else ()
     out, *finals = RecurrentOperator.apply(spec, x, *extra, *states, *weights)
     return _restore(layer, out, finals, unbatched)

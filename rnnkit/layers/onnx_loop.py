@@ -73,7 +73,7 @@ def loop_forward(
         LD = layer.num_layers * layer.config.num_directions
         states = tuple(x.new_zeros(LD, x.shape[1], s) for s in sizes)
     spec = LoopSpec(layer, tuple(keys), len(states), lengths is not None)
-    params = [getattr(layer, flat) for *_, flat in layer._bindings]
+    params = layer._flat_weights
     extra = (lengths,) if lengths is not None else ()
     return LoopOperator.apply(spec, x, *extra, *states, *params)
 
@@ -88,7 +88,10 @@ class LoopOperator(torch.autograd.Function):
         states = tensors[int(spec.has_lengths) : int(spec.has_lengths) + spec.states]
         n = None if lengths is None else check_lengths(lengths, batch=x.shape[1], steps=x.shape[0])
         prep = Prepared(x, n, None, unbatched=False)
-        out, final, _ = layer._forward_reference(prep, tuple(states), capture=False)
+        weights = tensors[int(spec.has_lengths) + spec.states :]  # computed before the call
+        out, final, _ = layer._forward_reference(
+            prep, tuple(states), capture=False, weights=weights
+        )
         return (out, *final)
 
     @staticmethod

@@ -144,3 +144,14 @@ def test_what_cannot_be_exported_says_why(tmp_path):
     with pytest.raises(ValueError, match="rnnkit.export.to_onnx"), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # torch's note on this exporter
         torch.onnx.export(layer, (torch.zeros(5, 2, 3),), tmp_path / "t.onnx", dynamo=False)
+
+
+@pytest.mark.parametrize("layer", [rnnkit.GRU(3, 4, 2), rnnkit.LSTM(3, 4, layer_norm=True)])
+def test_parametrized_weights_export_as_computed(tmp_path, layer):
+    torch.nn.utils.parametrizations.weight_norm(layer, "weight_hh_l0")
+    with torch.no_grad():
+        layer.parametrizations.weight_hh_l0.original0.mul_(3.0)  # the norm, away from 1
+    to_onnx(layer, tmp_path / "p.onnx", lengths=False, state=False)
+    x = torch.randn(6, 2, 3)
+    (got, *_) = session(tmp_path / "p.onnx").run(None, {"input": x.numpy()})
+    np.testing.assert_allclose(got, layer(x)[0].detach().numpy(), atol=1e-5, rtol=1e-5)
