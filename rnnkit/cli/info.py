@@ -29,7 +29,17 @@ def info() -> dict:
         "nccl": bool(torch.distributed.is_available() and torch.distributed.is_nccl_available()),
         "cpu_bf16": native_bf16("cpu"),  # AVX512-BF16 or AMX: bfloat16 autocast is native
         "auto_precision": resolve("auto", "cpu")[0],  # what --precision auto trains in here
+        "onnx_export": _onnx(),  # rnnkit export: onnx and onnxruntime, or how to get them
     }
+
+
+def _onnx() -> str:
+    try:
+        from importlib.metadata import version
+
+        return f"onnx {version('onnx')}, onnxruntime {version('onnxruntime')}"
+    except Exception:  # PackageNotFoundError, or a broken install
+        return "unavailable: pip install 'rnnkit[export]'"
 
 
 def run(console: Console, *, seed: int) -> dict:

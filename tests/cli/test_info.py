@@ -10,6 +10,7 @@ def test_info_json_is_last_line(capsys):
     assert facts["rnnkit"] and facts["threads"] >= 1
     assert facts["fused_kernels"].startswith(("compiled", "unavailable: "))  # one line
     assert "\n" not in facts["fused_kernels"]
+    assert facts["onnx_export"].startswith(("onnx ", "unavailable: "))
 
 
 def test_bad_threads_is_one_line_error(capsys):
