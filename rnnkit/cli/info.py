@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+from importlib.metadata import PackageNotFoundError, version
 
 import torch
 
@@ -35,10 +36,8 @@ def info() -> dict:
 
 def _onnx() -> str:
     try:
-        from importlib.metadata import version
-
         return f"onnx {version('onnx')}, onnxruntime {version('onnxruntime')}"
-    except Exception:  # PackageNotFoundError, or a broken install
+    except PackageNotFoundError:
         return "unavailable: pip install 'rnnkit[export]'"
 
 
