@@ -9,6 +9,7 @@ from torch.nn.utils import parametrizations, parametrize, prune
 import rnnkit
 from rnnkit.cells import GRUCell, LSTMCell, MinGRUCell, RNNCell
 from rnnkit.layers import run
+from rnnkit.layers.fused import available, status
 
 BACKENDS = ("native", "fused", "reference")
 
@@ -27,7 +28,13 @@ PARAMETRIZE = {
 }
 
 
+def needs(backend):
+    if backend == "fused" and not available():
+        pytest.skip(f"fused kernels: {status()}")
+
+
 def pair(kind, backend="auto", **kw):
+    needs(backend)
     torch.manual_seed(0)
     ref = getattr(torch.nn, kind)(3, 4, **kw)
     ours = getattr(rnnkit, kind)(3, 4, backend=backend, **kw)
@@ -37,7 +44,7 @@ def pair(kind, backend="auto", **kw):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("how", PARAMETRIZE)
-@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
 def test_parametrized_weights_are_used_and_trained_on_every_backend(kind, how, backend):
     ref, ours = pair(kind, backend, num_layers=2, bidirectional=True)
     for layer in (ref, ours):
@@ -58,6 +65,66 @@ def test_parametrized_weights_are_used_and_trained_on_every_backend(kind, how, b
         torch.testing.assert_close(b, a, atol=1e-5, rtol=1e-5)
     cap = ours.capture(x)  # the reference runner's record, with the parametrized weights
     torch.testing.assert_close(cap.output, out_o, atol=1e-5, rtol=1e-5)
+
+
+class Strided(torch.nn.Module):
+    """The same values in a strided layout: column-major matrices, vectors every other."""
+
+    def forward(self, w):
+        return w.t().contiguous().t() if w.dim() == 2 else torch.stack([w, w], 1)[:, 0]
+
+
+@pytest.mark.parametrize(
+    "kind, options",
+    [
+        ("RNN", {"nonlinearity": "relu"}),
+        ("GRU", {"layer_norm": True}),
+        ("GRU", {"reset_after": False}),
+        ("LSTM", {"peephole": True, "layer_norm": True}),
+        ("MinGRU", {}),
+    ],
+)
+def test_the_fused_kernels_read_strided_weights_as_the_reference_does(kind, options):
+    needs("fused")
+    torch.manual_seed(0)
+    fused = getattr(rnnkit, kind)(3, 4, backend="fused", **options)
+    ref = getattr(rnnkit, kind)(3, 4, backend="reference", **options)
+    ref.load_state_dict(fused.state_dict())
+    for layer in (fused, ref):
+        for name in layer._flat_weights_names:  # every weight, bias and layer-norm gain
+            parametrize.register_parametrization(layer, name, Strided())
+    x = torch.randn(5, 2, 3)
+    out_f, out_r = fused(x)[0], ref(x)[0]
+    torch.testing.assert_close(out_f, out_r, atol=1e-5, rtol=1e-5)
+    g_f = torch.autograd.grad(out_f.square().sum(), list(fused.parameters()))
+    g_r = torch.autograd.grad(out_r.square().sum(), list(ref.parameters()))
+    for a, b in zip(g_f, g_r):
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+
+
+class Counting(torch.nn.Module):
+    calls = 0
+
+    def forward(self, w):
+        Counting.calls += 1
+        return w
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_each_parametrized_weight_is_computed_once_per_call(backend):
+    _, layer = pair("GRU", backend, num_layers=2)
+    parametrize.register_parametrization(layer, "weight_hh_l0", Counting())
+    parametrize.register_parametrization(layer, "bias_ih_l1", Counting())
+    calls = {
+        "forward": lambda: layer(torch.randn(5, 2, 3)),
+        "empty batch": lambda: layer(torch.randn(5, 0, 3)),
+        "step": lambda: layer.step(torch.randn(2, 3)),
+        "capture": lambda: layer.capture(torch.randn(5, 2, 3)),
+    }
+    for name, call in calls.items():
+        Counting.calls = 0
+        call()
+        assert Counting.calls == 2, name
 
 
 def test_a_parametrized_unidirectional_layer_streams_with_its_weights():

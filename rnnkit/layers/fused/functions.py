@@ -34,6 +34,12 @@ def _t(W: Tensor) -> Tensor:
     return W.t().contiguous()
 
 
+def _dense(*tensors: Tensor | None) -> tuple[Tensor | None, ...]:
+    """The tensors in the dense row-major layout the kernels read through raw pointers
+    (a parametrization may compute a strided weight, e.g. a transpose); no copy when they are."""
+    return tuple(None if t is None else t.contiguous() for t in tensors)
+
+
 def _grad(g: Tensor | None, like: Tensor) -> Tensor:
     """A contiguous incoming gradient, zeros where autograd passed None."""
     return torch.zeros_like(like) if g is None else g.contiguous()
@@ -56,6 +62,7 @@ class RNNSequence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, xp, h0, W, b, ln_w, ln_b, lengths, relu: bool):
+        xp, W, b, ln_w, ln_b, lengths = _dense(xp, W, b, ln_w, ln_b, lengths)
         T, B, H = xp.shape
         sfx = SUFFIX[xp.dtype]
         hs = xp.new_empty(T + 1, B, H)
@@ -107,6 +114,7 @@ class GRUSequence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, xp, h0, W, b, ln_w, ln_b, lengths):
+        xp, W, b, ln_w, ln_b, lengths = _dense(xp, W, b, ln_w, ln_b, lengths)
         T, B, N = xp.shape
         H = N // 3
         hs = xp.new_empty(T + 1, B, H)
@@ -145,6 +153,7 @@ class ChoGRUSequence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, xp, h0, W, b, lengths):
+        xp, W, b, lengths = _dense(xp, W, b, lengths)
         T, B, N = xp.shape
         H = N // 3
         hs = xp.new_empty(T + 1, B, H)
@@ -184,6 +193,9 @@ class LSTMSequence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, xp, h0, c0, W, b, peep, ln_w, ln_b, lnc_w, lnc_b, lengths):
+        xp, W, b, peep, ln_w, ln_b, lnc_w, lnc_b, lengths = _dense(
+            xp, W, b, peep, ln_w, ln_b, lnc_w, lnc_b, lengths
+        )
         T, B, N = xp.shape
         H = N // 4
         hs, cs = xp.new_empty(T + 1, B, H), xp.new_empty(T + 1, B, H)

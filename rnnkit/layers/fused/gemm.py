@@ -48,6 +48,7 @@ class Projection(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
+        w, b = w.contiguous(), None if b is None else b.contiguous()  # oneDNN reads them dense
         ctx.save_for_backward(x, w)
         ctx.has_bias = b is not None
         return linear(x.reshape(-1, x.shape[-1]), w, b).view(*x.shape[:-1], w.shape[0])
