@@ -13,5 +13,5 @@ class ShapeError(ValueError, RuntimeError):
 
 
 class ArgumentTypeError(ValueError, TypeError):
-    """A constructor argument of the wrong type, e.g. ``hidden_size=2.0`` or ``bias=0``
-    (torch.nn raises TypeError for these)."""
+    """An argument of the wrong type: a constructor's ``hidden_size=2.0`` or ``bias=0``, or
+    a bare tensor where an LSTM needs its ``(h, c)`` tuple (torch.nn raises TypeError)."""

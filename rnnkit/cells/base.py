@@ -18,7 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.errors import ArgumentTypeError, ShapeError
+from rnnkit.cells.checks import check_step_input, check_step_state
+from rnnkit.errors import ArgumentTypeError
 
 State = tuple[Tensor, ...]  # (h,) for RNN/GRU, (h, c) for LSTM; each (B, H) or (B, P)
 Gates = dict[str, Tensor]  # gate name -> activation, each (B, H)
@@ -129,19 +130,23 @@ class RecurrentCell(nn.Module):
 
         Unbatched, as torch.nn's cells: x_t (I,) with a state of (size,) tensors gives
         h_t (H,). A one-tensor state may be given bare (``h`` for ``(h,)``)."""
-        unbatched = isinstance(x_t, Tensor) and x_t.dim() == 1
         x_t = check_step_input(self, x_t)
+        state = None if state is None else check_step_state(self, state, x_t)
+        unbatched = x_t.dim() == 1
         if unbatched:
             x_t = x_t.unsqueeze(0)  # (1, I)
-            if state is not None:
-                state = tuple(s.unsqueeze(0) for s in _as_tuple(state))
+            state = None if state is None else tuple(s.unsqueeze(0) for s in state)  # (1, size)
         if state is None:
             state = self.initial_state(x_t.shape[0], device=x_t.device, dtype=x_t.dtype)
-        state = check_step_state(self, _as_tuple(state), x_t)
         out, state, _ = self.recur(self.project_input(x_t), state)
         if unbatched:
             return out.squeeze(0), tuple(s.squeeze(0) for s in state)
         return out, state
+
+    def reference_tensor(self) -> Tensor:
+        """A tensor with the parameters' dtype and device, read without computing any
+        weight (a parametrized ``weight_ih`` would be computed by ``self.weight_ih``)."""
+        return next(self.parameters())
 
     def state_sizes(self) -> tuple[int, ...]:
         """Feature size of each state tensor, in state order."""
@@ -155,8 +160,9 @@ class RecurrentCell(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> State:
         """The zero state for a batch: a tuple of (B, size) tensors."""
-        device = device if device is not None else self.weight_ih.device
-        dtype = dtype if dtype is not None else self.weight_ih.dtype
+        like = self.reference_tensor()
+        device = device if device is not None else like.device
+        dtype = dtype if dtype is not None else like.dtype
         return tuple(torch.zeros(batch, n, device=device, dtype=dtype) for n in self.state_sizes())
 
     def extra_repr(self) -> str:
@@ -166,58 +172,3 @@ class RecurrentCell(nn.Module):
         if self.layer_norm:
             s += ", layer_norm=True"
         return s
-
-
-def _as_tuple(state: State | Tensor) -> State:
-    return (state,) if isinstance(state, Tensor) else tuple(state)
-
-
-def check_step_input(cell: RecurrentCell, x: object, ranks: tuple[int, ...] = (1, 2)) -> Tensor:
-    """A cell's input: a tensor of rank in ``ranks``, input_size features, the cell's
-    device (and dtype, outside autocast)."""
-    if not isinstance(x, Tensor):
-        raise TypeError(f"input must be a torch.Tensor, got {type(x).__name__}")
-    if x.dim() not in ranks:
-        shapes = " or ".join(f"{r}-D" for r in ranks)
-        raise ValueError(
-            f"input must be {shapes}, got a {x.dim()}-D tensor of shape {tuple(x.shape)}"
-        )
-    if x.shape[-1] != cell.input_size:
-        raise ShapeError(
-            f"input has {x.shape[-1]} features, expected input_size={cell.input_size} "
-            f"(input shape {tuple(x.shape)})"
-        )
-    _check_like("input", x, cell.weight_ih)
-    return x
-
-
-def check_step_state(cell: RecurrentCell, state: State, x: Tensor) -> State:
-    """The state for an input of ``x.shape[-2]`` rows: one (B, size) tensor per state."""
-    sizes = cell.state_sizes()
-    if len(state) != len(sizes):
-        names = "(h, c)" if len(sizes) == 2 else "h (or (h,))"
-        raise ValueError(
-            f"state must be {names} for {type(cell).__name__}, got {len(state)} tensors"
-        )
-    B = x.shape[-2]
-    for j, (s, n) in enumerate(zip(state, sizes)):
-        if not isinstance(s, Tensor):
-            raise TypeError(f"state[{j}] must be a torch.Tensor, got {type(s).__name__}")
-        if tuple(s.shape) != (B, n):
-            raise ShapeError(
-                f"state[{j}] must have shape {(B, n)} for an input of batch {B}, "
-                f"got {tuple(s.shape)}"
-            )
-        _check_like(f"state[{j}]", s, cell.weight_ih)
-    return state
-
-
-def _check_like(name: str, t: Tensor, like: Tensor) -> None:
-    if t.device != like.device:
-        raise ShapeError(f"{name} is on {t.device} but the cell's parameters are on {like.device}")
-    autocast = t.device.type in ("cpu", "cuda") and torch.is_autocast_enabled(t.device.type)
-    if t.dtype != like.dtype and not autocast:
-        raise ShapeError(
-            f"{name} has dtype {t.dtype} but the cell's parameters are {like.dtype}; "
-            "convert one of them with .to()"
-        )

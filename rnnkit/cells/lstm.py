@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rnnkit.cells.base import Gates, RecurrentCell, State
+from rnnkit.cells.base import Gates, RecurrentCell, State, check_size
+from rnnkit.errors import ArgumentTypeError
 
 
 class LSTMCell(RecurrentCell):
@@ -55,7 +56,10 @@ class LSTMCell(RecurrentCell):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
+        check_size("hidden_size", hidden_size)  # before proj_size is compared with it
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int):
+            raise ArgumentTypeError(f"proj_size must be a non-negative integer, got {proj_size!r}")
+        if proj_size < 0:
             raise ValueError(f"proj_size must be a non-negative integer, got {proj_size!r}")
         if proj_size >= hidden_size:
             raise ValueError(f"proj_size must be smaller than hidden_size, got {proj_size}")

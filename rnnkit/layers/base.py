@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.cells.base import RecurrentCell, State
-from rnnkit.layers.checks import check_input, check_lengths, check_state
+from rnnkit.layers.checks import check_input, check_lengths, check_pair, check_state
 from rnnkit.layers.config import RecurrentConfig
 from rnnkit.layers.fused import fusable, run_fused, status, usable
 from rnnkit.layers.native import run_native
@@ -353,11 +353,7 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
         if hx is None:
             return None
         names = ("h_0", "c_0") if self.state_is_tuple else ("hx",)
-        if self.state_is_tuple and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
-            raise ValueError(
-                f"hx must be a tuple (h_0, c_0) for {type(self).__name__}, got {type(hx).__name__}"
-            )
-        parts = tuple(hx) if self.state_is_tuple else (hx,)
+        parts = check_pair(hx, type(self).__name__) if self.state_is_tuple else (hx,)
         shapes = self._state_shapes(prep.x.shape[1], prep.unbatched)
         ref = self._like()
         parts = tuple(check_state(n, h, s, ref) for n, h, s in zip(names, parts, shapes))

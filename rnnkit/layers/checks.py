@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from rnnkit.errors import ShapeError
+from rnnkit.errors import ArgumentTypeError, ShapeError
 
 
 def check_input(
@@ -78,6 +78,17 @@ def check_state(name: str, h: object, shape: tuple[int, ...], like: Tensor) -> T
     return h
 
 
+def check_pair(hx: object, layer: str) -> tuple[object, object]:
+    """An LSTM's initial state: a tuple (or list) of two, (h_0, c_0)."""
+    if not isinstance(hx, (tuple, list)):
+        raise ArgumentTypeError(
+            f"hx must be a tuple (h_0, c_0) for {layer}, got {type(hx).__name__}"
+        )
+    if len(hx) != 2:
+        raise ShapeError(f"hx must be a tuple (h_0, c_0) for {layer}, got {len(hx)} tensors")
+    return hx[0], hx[1]
+
+
 def from_autocast(t: Tensor, like: Tensor) -> Tensor:
     """Under autocast, a tensor in autocast's dtype (e.g. bfloat16 from a linear layer)
     comes back to the parameters' dtype: the layer's own GEMMs autocast again inside."""
@@ -91,7 +102,7 @@ def from_autocast(t: Tensor, like: Tensor) -> Tensor:
 
 def _check_like(name: str, t: Tensor, like: Tensor) -> None:
     if not t.dtype.is_floating_point:
-        raise ValueError(f"{name} must be a floating-point tensor, got dtype {t.dtype}")
+        raise ShapeError(f"{name} must be a floating-point tensor, got dtype {t.dtype}")
     if t.dtype != like.dtype:
         raise ShapeError(
             f"{name} has dtype {t.dtype} but the layer's parameters are {like.dtype}; "

@@ -13,7 +13,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from rnnkit.cells.base import RecurrentCell, State, check_step_input, check_step_state
+from rnnkit.cells.base import RecurrentCell, State
+from rnnkit.cells.checks import check_step_input, check_step_state
 
 Trace = dict[
     str, Tensor
@@ -43,13 +44,14 @@ def reverse_padded(x: Tensor, lengths: Tensor | None) -> Tensor:
 def run(
     cell: RecurrentCell,
     x: Tensor,
-    state: State | None = None,
+    state: State | Tensor | None = None,
     *,
     lengths: Tensor | None = None,
     reverse: bool = False,
     capture: bool = False,
 ) -> tuple[Tensor, State, Trace]:
-    """Run ``cell`` over ``x`` (T, B, I) from ``state``.
+    """Run ``cell`` over ``x`` (T, B, I) from ``state`` (one (B, size) tensor per state; a
+    one-tensor state may be bare), checked against ``x`` once, before the loop.
 
     Returns ``(out, final_state, trace)``: ``out`` (T, B, H) with zeros past each
     sequence's length; ``final_state`` taken at each sequence's true last step; and
@@ -61,7 +63,7 @@ def run(
     T, B, _ = x.shape
     if state is None:
         state = cell.initial_state(B, device=x.device, dtype=x.dtype)
-    state = check_step_state(cell, tuple(state), x[0])
+    state = check_step_state(cell, state, x[0])
     if reverse:
         x = reverse_padded(x, lengths)
     steps = T if lengths is None or torch.compiler.is_compiling() else int(lengths.max())

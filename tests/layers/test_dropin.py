@@ -159,12 +159,14 @@ def test_weight_attributes_and_settable_dropout_match_torch_nn(kind):
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
 def test_an_empty_batch_gives_empty_outputs_and_backward_works(kind, backend):
-    for batch_first in (False, True):
+    h0 = torch.zeros(2, 0, 4)
+    hx = (h0, h0) if kind == "LSTM" else h0
+    for batch_first, state in ((False, None), (True, hx)):
         ref, ours = pair(kind, backend, num_layers=2, batch_first=batch_first)
         x = torch.randn(0, 5, 3) if batch_first else torch.randn(5, 0, 3)
         for layer in (ref, ours):
             x.grad = None
-            out, final = layer(x.requires_grad_())
+            out, final = layer(x.requires_grad_(), state)
             out.sum().backward()
             finals = final if kind == "LSTM" else (final,)
             assert [tuple(f.shape) for f in finals] == [(2, 0, 4)] * len(finals)
@@ -175,6 +177,38 @@ def test_an_empty_batch_gives_empty_outputs_and_backward_works(kind, backend):
     assert ours(torch.randn(0, 5, 3), lengths=lengths)[0].shape == (0, 5, 4)
 
 
+def bad_cell_calls(lib):
+    rnn, gru, lstm = lib.RNNCell(3, 4), lib.GRUCell(3, 4), lib.LSTMCell(3, 4)
+    x, h = torch.randn(2, 3), torch.zeros(2, 4)
+    yield "rank", ValueError, lambda: gru(torch.randn(1, 2, 3))
+    yield "features", RuntimeError, lambda: rnn(torch.randn(2, 5))
+    yield "input dtype", RuntimeError, lambda: gru(x.double())
+    yield "input device", RuntimeError, lambda: rnn(torch.randn(2, 3, device="meta"))
+    yield (
+        "state batch",
+        RuntimeError,
+        lambda: gru(torch.randn(3, 3), torch.zeros(1, 4)),
+    )  # no broadcast
+    yield "state features", RuntimeError, lambda: rnn(x, torch.zeros(2, 5))
+    yield "state dtype", RuntimeError, lambda: gru(x, h.double())
+    yield "c batch", RuntimeError, lambda: lstm(x, (h, torch.zeros(1, 4)))
+    yield "unbatched x, 2-D h", RuntimeError, lambda: gru(torch.randn(3), torch.zeros(1, 4))
+    yield "2-D x, 1-D h", RuntimeError, lambda: gru(x, torch.zeros(4))
+    yield "lstm bare h", TypeError, lambda: lstm(x, h)
+    yield "lstm (h,)", RuntimeError, lambda: lstm(x, (h,))
+
+
+@pytest.mark.parametrize("index", range(len(list(bad_cell_calls(torch.nn)))))
+def test_cells_refuse_bad_calls_as_torch_nn_cells_do(index):
+    for lib in (torch.nn, rnnkit):
+        name, error, call = list(bad_cell_calls(lib))[index]
+        with pytest.raises(error):
+            call()
+    with pytest.raises(ValueError) as info:  # and rnnkit's callers keep catching ValueError
+        call()
+    assert "\n" not in str(info.value)
+
+
 CELLS = {
     "RNNCell": (torch.nn.RNNCell, RNNCell, 1),
     "GRUCell": (torch.nn.GRUCell, GRUCell, 1),
@@ -183,38 +217,28 @@ CELLS = {
 
 
 @pytest.mark.parametrize("name", CELLS)
-def test_cells_check_their_input_and_state_like_torch_nn(name):
+def test_cells_take_unbatched_input_like_torch_nn_and_run_checks_states(name):
     ref_cls, cls, states = CELLS[name]
     ref, ours = ref_cls(3, 4), cls(3, 4)
     ours.load_state_dict(ref.state_dict())
-    x, h1 = torch.randn(3, 3), torch.zeros(1, 4)
-    bad_state = (h1, h1) if states == 2 else h1
-    for cell, state in ((ref, bad_state), (ours, bad_state)):  # batch 1 against batch 3
-        with pytest.raises(RuntimeError):
-            cell(x, state)
-    with pytest.raises(RuntimeError, match="expected input_size=3"):
-        ours(torch.randn(3, 5))
-    with pytest.raises(ValueError, match="1-D or 2-D"):
-        ours(torch.randn(2, 3, 3))
-    with pytest.raises(RuntimeError, match="batch 3"):
+    x1, h1 = torch.randn(3), tuple(torch.randn(4) for _ in range(states))  # unbatched
+    for state in (None, h1):
+        got, final = ours(x1, state)
+        want = ref(x1, h1 if states == 2 else h1[0]) if state else ref(x1)
+        want = want[0] if states == 2 else want
+        assert got.shape == (4,) and all(s.shape == (4,) for s in final)
+        torch.testing.assert_close(got, want)
+    with pytest.raises(RuntimeError, match="batch 3"):  # no broadcast of a batch-1 state
         run(ours, torch.randn(4, 3, 3), tuple(torch.zeros(1, 4) for _ in range(states)))
-    x1 = torch.randn(3)  # unbatched, as torch.nn's cells take it
-    got, state = ours(x1)
-    want = ref(x1)
-    want = want[0] if states == 2 else want
-    assert got.shape == (4,) and all(s.shape == (4,) for s in state)
-    torch.testing.assert_close(got, want)
 
 
-def test_a_bare_tensor_state_and_the_minimal_cells_are_checked_too():
-    cell = GRUCell(3, 4)
-    h = torch.randn(2, 4)
-    assert torch.equal(
-        cell(torch.randn(2, 3), h)[1][0].shape and cell(torch.ones(2, 3), h)[0],
-        cell(torch.ones(2, 3), (h,))[0],
-    )
+def test_a_one_tensor_state_may_be_bare_and_the_minimal_cells_are_checked_too():
+    cell, x, h = GRUCell(3, 4), torch.randn(2, 3), torch.randn(2, 4)
+    torch.testing.assert_close(cell(x, h)[0], cell(x, (h,))[0])
+    xs = torch.randn(5, 2, 3)
+    torch.testing.assert_close(run(cell, xs, h)[0], run(cell, xs, (h,))[0])
     with pytest.raises(RuntimeError, match="state\\[0\\] must have shape \\(2, 4\\)"):
-        MinGRUCell(3, 4)(torch.randn(2, 3), torch.randn(1, 4))
+        MinGRUCell(3, 4)(x, torch.randn(1, 4))
 
 
 def construct(lib, kind, *args, **kw):
@@ -256,8 +280,13 @@ def bad_calls(lib):
     yield "state batch", RuntimeError, lambda: gru(x, torch.zeros(1, 3, 4))
     yield "state rank", RuntimeError, lambda: lstm(x, (torch.zeros(2, 4), torch.zeros(2, 4)))
     yield "state dtype", RuntimeError, lambda: lstm(x, (h.double(), h))
+    yield "state integer", RuntimeError, lambda: gru(x, h.long())
+    yield "hx of 3", RuntimeError, lambda: lstm(x, (h, h, h))
     yield "input dtype", ValueError, lambda: lstm(x.double())
+    yield "input integer", ValueError, lambda: gru(x.long())
     yield "no time steps", RuntimeError, lambda: gru(torch.randn(0, 2, 3))
+    yield "no time steps, unbatched", RuntimeError, lambda: gru(torch.randn(0, 3))
+    yield "unbatched, 3-D hx", RuntimeError, lambda: gru(torch.randn(5, 3), h)
     yield "device", RuntimeError, lambda: gru(x, torch.zeros(1, 2, 4, device="meta"))
 
 
@@ -323,3 +352,14 @@ def test_torchscript_is_refused_in_one_line_and_torch_compile_and_export_work():
     torch.testing.assert_close(compiled(x, lengths=n)[0], model.rnn(x, lengths=n)[0])
     exported = torch.export.export(model.rnn, (x,), {"lengths": n}).module()
     torch.testing.assert_close(exported(x, lengths=n)[0], model.rnn(x, lengths=n)[0])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_torch_export_traces_every_backend_with_lengths_and_a_dynamic_batch(backend):
+    _, layer = pair("LSTM", backend, bidirectional=True)
+    x, n = torch.randn(5, 2, 3), torch.tensor([5, 3])
+    batch = torch.export.Dim("batch", min=1, max=16)
+    shapes = {"input": {1: batch}, "lengths": {0: batch}}
+    exported = torch.export.export(layer, (x,), {"lengths": n}, dynamic_shapes=shapes).module()
+    x, n = torch.randn(5, 3, 3), torch.tensor([2, 5, 1])  # other lengths, another batch
+    torch.testing.assert_close(exported(x, lengths=n)[0], layer(x, lengths=n)[0])
