@@ -9,15 +9,25 @@ Shapes: ``B`` batch, ``I`` input features.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import torch
 from torch import Tensor
 
 from rnnkit.errors import ArgumentTypeError, ShapeError
 
-if TYPE_CHECKING:
-    from rnnkit.cells.base import RecurrentCell, State
+State = tuple[Tensor, ...]  # as rnnkit.cells.base.State: (h,) or (h, c)
+
+
+class RecurrentCell(Protocol):
+    """What the checks read of a cell (rnnkit.cells.base.RecurrentCell, which imports
+    this module)."""
+
+    input_size: int
+
+    def state_sizes(self) -> tuple[int, ...]: ...
+
+    def reference_tensor(self) -> Tensor: ...
 
 
 def check_step_input(cell: RecurrentCell, x: object, ranks: tuple[int, ...] = (1, 2)) -> Tensor:
