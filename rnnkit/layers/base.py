@@ -167,10 +167,9 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
         native where it can run; the reference loop otherwise.
         """
         backend = self.config.backend
-        if self.__dict__.get("_wrapped", False) or backend == "reference":
-            return "reference"
-        if torch.compiler.is_compiling():  # torch.compile / torch.export trace the cells
-            return "reference"
+        wrapped = self.__dict__.get("_wrapped", False)
+        if wrapped or backend == "reference" or torch.compiler.is_compiling():
+            return "reference"  # (torch.compile and torch.export trace the cells)
         if backend != "auto":
             return backend
         cell = self._cells[0][0]

@@ -27,6 +27,7 @@ from rnnkit.layers.checks import check_lengths
 from rnnkit.layers.config import RecurrentConfig
 from rnnkit.layers.native import run_native
 from rnnkit.layers.onnx_loop import collecting, loop_forward
+from rnnkit.layers.onnx_ops import const, split_tensors, unused
 
 RecurrentLayer = Any  # rnnkit.layers.base.RecurrentLayer (which imports this module)
 
@@ -114,7 +115,7 @@ class RecurrentOperator(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, spec: OnnxSpec, x: Tensor, *tensors: Tensor):
         """x (T, B, I) -> (out (T, B, D*H), h_n[, c_n] (L*D, B, H))."""
-        lengths, states, weights = _split(spec, tensors)
+        lengths, states, weights = split_tensors(spec.has_lengths, spec.states, tensors)
         n = None
         if lengths is not None:
             n = check_lengths(lengths, batch=x.shape[1], steps=x.shape[0])
@@ -129,9 +130,9 @@ class RecurrentOperator(torch.autograd.Function):
 
     @staticmethod
     def symbolic(g: Any, spec: OnnxSpec, x: Any, *tensors: Any):
-        lengths, states, weights = _split(spec, tensors)
-        unused = _unused(g)
-        seq = unused if lengths is None else g.op("Cast", lengths, to_i=INT32)
+        lengths, states, weights = split_tensors(spec.has_lengths, spec.states, tensors)
+        missing = unused(g)
+        seq = missing if lengths is None else g.op("Cast", lengths, to_i=INT32)
         c = spec.config
         D, H = c.num_directions, c.hidden_size
         kwargs: dict[str, Any] = {
@@ -156,12 +157,12 @@ class RecurrentOperator(torch.autograd.Function):
                 ]
                 B = _directions(g, both)  # (D, 2*G*H)
             else:
-                B = unused
+                B = missing
             rows = [_rows(g, s, k * D, (k + 1) * D) for s in states]  # (D, B, H) each
-            inputs = [x, W, R, B, seq, *(rows or [unused] * (outputs - 1))]
+            inputs = [x, W, R, B, seq, *(rows or [missing] * (outputs - 1))]
             y, *finals = g.op(spec.op, *inputs, outputs=outputs, **kwargs)  # y (T, D, B, H)
             y = g.op("Transpose", y, perm_i=[0, 2, 1, 3])  # (T, B, D, H)
-            x = g.op("Reshape", y, _const(g, torch.tensor([0, 0, -1])))  # (T, B, D*H)
+            x = g.op("Reshape", y, const(g, torch.tensor([0, 0, -1])))  # (T, B, D*H)
             h_outs.append(finals[0])
             if outputs == 3:
                 c_outs.append(finals[1])
@@ -169,26 +170,6 @@ class RecurrentOperator(torch.autograd.Function):
         if c_outs:
             result.append(_concat(g, c_outs))
         return tuple(result)
-
-
-def _split(
-    spec: OnnxSpec, tensors: tuple[Any, ...]
-) -> tuple[Any, tuple[Any, ...], tuple[Any, ...]]:
-    """The Function's tensors -> (lengths or None, states, flat weights)."""
-    i = int(spec.has_lengths)
-    lengths = tensors[0] if spec.has_lengths else None
-    return lengths, tuple(tensors[i : i + spec.states]), tuple(tensors[i + spec.states :])
-
-
-def _unused(g: Any) -> Any:
-    """A missing optional input of an ONNX node."""
-    n = g.op("prim::Constant")
-    n.setType(torch._C.OptionalType.ofTensor())
-    return n
-
-
-def _const(g: Any, t: Tensor) -> Any:
-    return g.op("Constant", value_t=t)
 
 
 def _gates(g: Any, w: Any, order: tuple[int, ...], H: int) -> Any:
@@ -199,9 +180,9 @@ def _gates(g: Any, w: Any, order: tuple[int, ...], H: int) -> Any:
         g.op(
             "Slice",
             w,
-            _const(g, torch.tensor([k * H])),
-            _const(g, torch.tensor([(k + 1) * H])),
-            _const(g, torch.tensor([0])),
+            const(g, torch.tensor([k * H])),
+            const(g, torch.tensor([(k + 1) * H])),
+            const(g, torch.tensor([0])),
         )
         for k in order
     ]
@@ -210,13 +191,13 @@ def _gates(g: Any, w: Any, order: tuple[int, ...], H: int) -> Any:
 
 def _directions(g: Any, parts: list[Any]) -> Any:
     """One tensor per direction -> stacked on a new dim 0."""
-    axes = _const(g, torch.tensor([0]))
+    axes = const(g, torch.tensor([0]))
     return _concat(g, [g.op("Unsqueeze", p, axes) for p in parts])
 
 
 def _rows(g: Any, s: Any, start: int, end: int) -> Any:
     """s[start:end] along dim 0."""
-    index = _const(g, torch.tensor(list(range(start, end))))
+    index = const(g, torch.tensor(list(range(start, end))))
     return g.op("Gather", s, index, axis_i=0)
 
 

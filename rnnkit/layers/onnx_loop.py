@@ -24,6 +24,7 @@ from torch import Tensor
 
 from rnnkit.cells.base import RecurrentCell
 from rnnkit.layers.checks import check_lengths
+from rnnkit.layers.onnx_ops import const, split_tensors, unused
 from rnnkit.layers.prepared import Prepared
 
 RecurrentLayer = Any  # rnnkit.layers.base.RecurrentLayer (which imports this module)
@@ -84,21 +85,18 @@ class LoopOperator(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, spec: LoopSpec, x: Tensor, *tensors: Tensor):
         layer = spec.layer
-        lengths = tensors[0] if spec.has_lengths else None
-        states = tensors[int(spec.has_lengths) : int(spec.has_lengths) + spec.states]
+        lengths, states, weights = split_tensors(spec.has_lengths, spec.states, tensors)
         n = None if lengths is None else check_lengths(lengths, batch=x.shape[1], steps=x.shape[0])
         prep = Prepared(x, n, None, unbatched=False)
-        weights = tensors[int(spec.has_lengths) + spec.states :]  # computed before the call
-        out, final, _ = layer._forward_reference(
-            prep, tuple(states), capture=False, weights=weights
+        out, final, _ = layer._forward_reference(  # the weights computed before the call
+            prep, states, capture=False, weights=weights
         )
         return (out, *final)
 
     @staticmethod
     def symbolic(g: Any, spec: LoopSpec, x: Any, *tensors: Any):
-        lengths = g.op("Cast", tensors[0], to_i=INT64) if spec.has_lengths else None
-        i = int(spec.has_lengths)
-        states = tensors[i : i + spec.states]
+        lengths, states, _ = split_tensors(spec.has_lengths, spec.states, tensors)
+        lengths = None if lengths is None else g.op("Cast", lengths, to_i=INT64)
         c = spec.layer.config
         D = c.num_directions
         finals: list[list[Any]] = [[] for _ in range(spec.states)]
@@ -107,8 +105,8 @@ class LoopOperator(torch.autograd.Function):
             outs = []
             for d in range(D):
                 index = k * D + d
-                init = [g.op("Gather", s, _const(g, torch.tensor(index)), axis_i=0) for s in states]
-                seq = lengths if lengths is not None else _unused(g)
+                init = [g.op("Gather", s, const(g, torch.tensor(index)), axis_i=0) for s in states]
+                seq = lengths if lengths is not None else unused(g)
                 xin = x
                 if d:
                     full = full if full is not None else _full_lengths(g, x)
@@ -125,25 +123,15 @@ class LoopOperator(torch.autograd.Function):
                     y = g.op("ReverseSequence", y, full, batch_axis_i=1, time_axis_i=0)
                 outs.append(y)
                 for j, f in enumerate(fin):
-                    finals[j].append(g.op("Unsqueeze", f, _const(g, torch.tensor([0]))))
+                    finals[j].append(g.op("Unsqueeze", f, const(g, torch.tensor([0]))))
             x = outs[0] if D == 1 else g.op("Concat", *outs, axis_i=2)  # (T, B, D*out)
         stacked = [f[0] if len(f) == 1 else g.op("Concat", *f, axis_i=0) for f in finals]
         return (x, *stacked)
 
 
-def _const(g: Any, t: Tensor) -> Any:
-    return g.op("Constant", value_t=t)
-
-
-def _unused(g: Any) -> Any:
-    n = g.op("prim::Constant")
-    n.setType(torch._C.OptionalType.ofTensor())
-    return n
-
-
 def _full_lengths(g: Any, x: Any) -> Any:
     """(B,) int64, every entry T: x (T, B, ...) read to its end."""
     shape = g.op("Shape", x)
-    T = g.op("Slice", shape, _const(g, torch.tensor([0])), _const(g, torch.tensor([1])))
-    B = g.op("Slice", shape, _const(g, torch.tensor([1])), _const(g, torch.tensor([2])))
+    T = g.op("Slice", shape, const(g, torch.tensor([0])), const(g, torch.tensor([1])))
+    B = g.op("Slice", shape, const(g, torch.tensor([1])), const(g, torch.tensor([2])))
     return g.op("Expand", T, B)
