@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnkit.data.panel_scaling import seasonal_indices
+
 PANEL_METRICS = ("smape", "mase", "mape")
 
 
@@ -46,29 +48,6 @@ def mase_scale(train: np.ndarray, season: int) -> float:
     diffs = np.abs(x[m:] - x[:-m])
     scale = float(np.mean(diffs)) if len(diffs) else 0.0
     return scale if scale > 0 else 1.0
-
-
-def seasonality_test(train: np.ndarray, season: int) -> bool:
-    """M4's 90% test: is the autocorrelation at lag m significant? (needs 3 m values)."""
-    from statsmodels.tsa.stattools import acf
-
-    x = np.asarray(train, dtype=float)
-    if season <= 1 or len(x) < 3 * season:
-        return False
-    r = acf(x, nlags=season, fft=False)[1:]  # r_1 .. r_m
-    limit = 1.645 / np.sqrt(len(x)) * np.sqrt(1 + 2 * np.sum(r[: season - 1] ** 2))
-    return bool(abs(r[season - 1]) > limit)
-
-
-def seasonal_indices(train: np.ndarray, season: int) -> np.ndarray:
-    """Classical multiplicative seasonal indices of each training step (n,), all ones when
-    the seasonality test fails (M4's naive-2 and deseasonalisation)."""
-    x = np.asarray(train, dtype=float)
-    if not seasonality_test(x, season):
-        return np.ones(len(x))
-    from statsmodels.tsa.seasonal import seasonal_decompose
-
-    return np.asarray(seasonal_decompose(x, model="multiplicative", period=season).seasonal)
 
 
 def naive2(train: np.ndarray, season: int, h: int) -> np.ndarray:

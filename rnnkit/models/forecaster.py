@@ -82,7 +82,7 @@ class RNNForecaster(nn.Module):
     def __init__(self, config: ForecasterConfig) -> None:
         super().__init__()
         self.config = c = config
-        self.outputs = 2 if c.distribution == "gaussian" else 1  # mean (and log std)
+        self.outputs = self.parameters_per_step(c)
         self.rnn = c.layer(c.input_size)  # the encoder (recursive: the whole model)
         if c.strategy == "direct":
             self.head = nn.Linear(
@@ -92,6 +92,11 @@ class RNNForecaster(nn.Module):
             self.head = nn.Linear(c.hidden_size, self.outputs)
         if c.strategy == "seq2seq":
             self.decoder = c.layer(1 + c.future_size)
+
+    @staticmethod
+    def parameters_per_step(config: ForecasterConfig) -> int:
+        """P: the head's outputs per step — the mean (and the log std of a Gaussian)."""
+        return 2 if config.distribution == "gaussian" else 1
 
     def features(self, x: Tensor) -> Tensor:
         """The recurrent layer's input: the past window itself (B, L, I)."""
@@ -175,15 +180,18 @@ class RNNForecaster(nn.Module):
                 noise = torch.randn((samples, *std.shape), generator=generator)
                 paths = params[..., 0] + std * noise  # (S, B, h)
             return params[..., 0], paths
-        mean = self._roll(x, future, None, None)
+        mean, _ = self._roll(x, future, None, None)
         paths = None
         if samples and self.outputs == 2:
             rows = x.repeat(samples, 1, 1), future.repeat(samples, 1, 1)
-            paths = self._roll(*rows, generator, True).view(samples, len(x), steps)
+            paths = self._roll(*rows, generator, True)[0].view(samples, len(x), steps)
         return mean, paths
 
-    def _roll(self, x: Tensor, future: Tensor, generator: Any, sample: bool | None) -> Tensor:
-        """Feed each step's value back (the mean, or a draw when ``sample``): (B, s)."""
+    def _roll(
+        self, x: Tensor, future: Tensor, generator: Any, sample: bool | None
+    ) -> tuple[Tensor, Tensor]:
+        """Feed each step's value back (the mean, or a draw when ``sample``): the values
+        (B, s) and each step's parameters (B, s, P)."""
         steps = future.shape[1]
         if self.config.strategy == "seq2seq":
             _, state = self.rnn(x)
@@ -192,13 +200,14 @@ class RNNForecaster(nn.Module):
         else:
             out, state = self.rnn(x)
             step, layer = self.head(out[:, -1]), self.rnn  # the first forecast step (B, P)
-        values = []
+        values, params = [], []
         for k in range(steps):
             if step is None:  # seq2seq: decode from the previous value
                 out, state = layer.step(torch.cat([prev, future[:, k]], -1), state)
                 step = self.head(out)
             value = self._draw(step, generator) if sample else step[:, 0]
             values.append(value)
+            params.append(step)
             if k + 1 < steps:
                 if self.config.strategy == "seq2seq":
                     prev, step = value[:, None], None
@@ -207,7 +216,7 @@ class RNNForecaster(nn.Module):
                         torch.cat([value[:, None], future[:, k + 1]], -1), state
                     )
                     step = self.head(out)
-        return torch.stack(values, 1)  # (B, s)
+        return torch.stack(values, 1), torch.stack(params, 1)  # (B, s), (B, s, P)
 
     def _draw(self, params: Tensor, generator: Any) -> Tensor:
         std = params[:, 1].clamp(-7, 5).exp()

@@ -10,11 +10,11 @@ from rnnkit.baselines.panel_metrics import (
     mase_scale,
     naive2,
     panel_table,
-    seasonality_test,
     series_errors,
     smape,
     summarise,
 )
+from rnnkit.data.panel_scaling import seasonality_test
 
 pytest.importorskip("statsmodels")
 

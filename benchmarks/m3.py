@@ -1,0 +1,158 @@
+"""The global RNN forecaster against the statistical baselines on the M3 (or M1) competition.
+
+    python -m benchmarks.m3 --data m3-monthly [--split val|test] [--steps 2000] [--seeds 1]
+        [--lookbacks 2] [--baselines autoets,autotheta,...] [--json out.json]
+
+``--split val`` (the default) carves the last h values of every training part as a
+validation split and scores there: settings are chosen on it. ``--split test`` trains on
+the official training parts and scores the official test parts once. One model family
+per frequency; every baseline forecasts the same series from the same origins. Prints the
+table (sMAPE, MASE, MAPE, OWA against naive-2, per frequency and overall), sMAPE per step
+ahead, seconds, the CPU and the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from rnnkit.baselines.panel_baselines import PANEL_BASELINES, panel_baselines
+from rnnkit.baselines.panel_metrics import by_group, by_step, panel_table, series_errors
+from rnnkit.data.panel import Panel, PanelConfig
+from rnnkit.data.panel_registry import load_panel
+from rnnkit.data.panel_windows import WindowConfig
+from rnnkit.models.global_forecaster import GlobalForecasterConfig
+from rnnkit.models.panel_fit import EnsembleConfig, fit_ensemble
+from rnnkit.training import TrainConfig
+from rnnkit.training.progress import Progress
+
+
+def cpu() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def rnn_forecasts(panel: Panel, args: argparse.Namespace) -> tuple[dict[str, Any], float]:
+    model = GlobalForecasterConfig(
+        cell=args.cell,
+        hidden_size=args.hidden,
+        num_layers=args.layers,
+        strategy=args.strategy,
+        embedding=args.embedding,
+    )
+    window = WindowConfig(history=args.history)
+    train = TrainConfig(
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        schedule="cosine",
+        clip=1.0,
+        seed=args.seed,
+        log_every=max(args.steps // 4, 1),
+    )
+    ensemble = EnsembleConfig(lookbacks=tuple(args.lookbacks), seeds=args.seeds)
+    start, out = time.perf_counter(), {}
+    for name, group in panel.groups().items():
+        fitted = fit_ensemble(group, model, window, train, ensemble, progress=Progress())
+        out.update(fitted.forecast(group, window))
+        print(f"  rnn {name}: {time.perf_counter() - start:.0f} s", flush=True)
+    return out, time.perf_counter() - start
+
+
+def errors_of(panel: Panel, forecasts: dict[str, np.ndarray]) -> list:
+    return [
+        series_errors(s.id, s.group, s.test, forecasts[s.id], s.values, s.season)
+        for s in panel.series
+    ]
+
+
+def coverage(panel: Panel, quantiles: dict[str, np.ndarray]) -> float:
+    """Share of test values inside the outer quantile levels' interval."""
+    inside = [
+        np.mean((s.test >= quantiles[s.id][:, 0]) & (s.test <= quantiles[s.id][:, -1]))
+        for s in panel.series
+    ]
+    return float(np.mean(inside))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", default="m3-monthly")
+    p.add_argument("--split", choices=("val", "test"), default="val")
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--hidden", type=int, default=64)
+    p.add_argument("--layers", type=int, default=1)
+    p.add_argument("--cell", default="gru")
+    p.add_argument("--strategy", default="direct")
+    p.add_argument("--embedding", type=int, default=0)
+    p.add_argument("--history", type=int, default=0)
+    p.add_argument("--lookbacks", type=float, nargs="+", default=[2.0])
+    p.add_argument("--seeds", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--baselines", default=",".join(PANEL_BASELINES))
+    p.add_argument("--jobs", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--json", default=None)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"{cpu()}, {os.cpu_count()} cores, load {os.getloadavg()}", flush=True)
+    panel = load_panel(PanelConfig(data=args.data))
+    if args.split == "val":
+        panel = panel.holdout()
+    names = [n for n in args.baselines.split(",") if n] + ["naive2"]
+    start = time.perf_counter()
+    forecasts = panel_baselines(panel, list(dict.fromkeys(names)), n_jobs=args.jobs)
+    seconds = {"baselines": time.perf_counter() - start}
+    print(f"  baselines: {seconds['baselines']:.0f} s", flush=True)
+    quantiles, seconds["rnn"] = rnn_forecasts(panel, args)
+    median = 1  # the 0.5 level among (0.1, 0.5, 0.9)
+    forecasts["rnn"] = {k: v[:, median] for k, v in quantiles.items()}
+    errors = {name: errors_of(panel, f) for name, f in forecasts.items()}
+    table = panel_table(errors, errors["naive2"])
+    steps = {name: by_step(e) for name, e in errors.items()}
+    report(args, panel, table, steps, seconds, coverage(panel, quantiles), errors)
+
+
+def report(args, panel, table, steps, seconds, cover, errors) -> None:
+    groups = list(by_group(errors["naive2"]))
+    print(f"\n{args.data} ({args.split}), {len(panel)} series; sMAPE / MASE / OWA")
+    print("| model | " + " | ".join(groups) + " |")
+    print("|---|" + "---:|" * len(groups))
+    for name in sorted(table, key=lambda n: table[n]["all"]["smape"]):
+        cells = [
+            f"{table[name][g]['smape']:.2f} / {table[name][g]['mase']:.3f} / "
+            f"{table[name][g]['owa']:.3f}"
+            for g in groups
+        ]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    print(f"rnn 80% interval coverage: {cover:.3f}")
+    print("seconds:", {k: round(v) for k, v in seconds.items()}, "load", os.getloadavg())
+    if args.json:
+        out = {
+            "args": vars(args),
+            "table": table,
+            "by_step": steps,
+            "seconds": seconds,
+            "coverage": cover,
+            "cpu": cpu(),
+        }
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
