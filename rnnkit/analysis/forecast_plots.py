@@ -33,11 +33,17 @@ def plot_forecasts(
     ax.plot(x[start : cut + h], values[start : cut + h], color="black", lw=1.5, label="observed")
     ax.axvline(x[cut - 1], color="grey", lw=0.8)
     future = x[cut : cut + h]
+    marker = "o" if h <= 3 else None  # a line of one point is not drawn: mark the points
     for name, f in forecasts.items():
+        steps = len(f["mean"])
         (line,) = ax.plot(
-            future[: len(f["mean"])], f["mean"], STYLE.get(name, "-"), lw=1.2, label=name
+            future[:steps], f["mean"], STYLE.get(name, "-"), lw=1.2, marker=marker, label=name
         )
-        if "lower" in f:
+        if "lower" in f and marker:
+            low, high = f["mean"] - f["lower"], f["upper"] - f["mean"]
+            ax.errorbar(future[:steps], f["mean"], yerr=np.vstack([low, high]), fmt="none",
+                        ecolor=line.get_color(), alpha=0.5)  # fmt: skip
+        elif "lower" in f:
             ax.fill_between(future, f["lower"], f["upper"], color=line.get_color(), alpha=0.15)
     ax.set_title(title)
     ax.legend(fontsize=7, ncol=2)
