@@ -54,13 +54,13 @@ def rnn_forecasts(panel: Panel, args: argparse.Namespace) -> tuple[dict[str, Any
     )
     window = WindowConfig(history=args.history)
     train = TrainConfig(
-        steps=args.steps,
+        steps=args.steps or None,  # 0: default_steps, by the number of windows
         batch_size=args.batch_size,
         lr=args.lr,
         schedule="cosine",
         clip=1.0,
         seed=args.seed,
-        log_every=max(args.steps // 4, 1),
+        log_every=500,
     )
     ensemble = EnsembleConfig(lookbacks=tuple(args.lookbacks), seeds=args.seeds)
     start, out = time.perf_counter(), {}
@@ -87,11 +87,36 @@ def coverage(panel: Panel, quantiles: dict[str, np.ndarray]) -> float:
     return float(np.mean(inside))
 
 
+def baselines(panel: Panel, names: list[str], args: argparse.Namespace) -> tuple[dict, dict]:
+    """Every baseline's forecasts, timed one by one; with ``--cache FILE`` read from (or
+    written to) a JSON file, so RNN settings can be compared without refitting them."""
+    if args.cache and os.path.exists(args.cache):
+        with open(args.cache) as f:
+            saved = json.load(f)
+        forecasts = {n: {k: np.asarray(v) for k, v in saved["forecasts"][n].items()} for n in names}
+        return forecasts, {n: saved["seconds"][n] for n in names}
+    forecasts, seconds = {}, {}
+    for name in [n for n in names if n != "comb"]:
+        start = time.perf_counter()
+        forecasts.update(panel_baselines(panel, [name], n_jobs=args.jobs))
+        seconds[name] = time.perf_counter() - start
+        print(f"  {name}: {seconds[name]:.0f} s", flush=True)
+    if "comb" in names:  # the mean of three already fitted
+        parts = [forecasts[n] for n in ("autoets", "autoarima", "autotheta")]
+        forecasts["comb"] = {k: np.mean([p[k] for p in parts], 0) for k in parts[0]}
+        seconds["comb"] = sum(seconds[n] for n in ("autoets", "autoarima", "autotheta"))
+    if args.cache:
+        with open(args.cache, "w") as f:
+            lists = {n: {k: v.tolist() for k, v in fc.items()} for n, fc in forecasts.items()}
+            json.dump({"forecasts": lists, "seconds": seconds}, f)
+    return forecasts, seconds
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default="m3-monthly")
     p.add_argument("--split", choices=("val", "test"), default="val")
-    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--steps", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--hidden", type=int, default=64)
@@ -107,18 +132,17 @@ def main() -> None:
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--json", default=None)
+    p.add_argument("--cache", default=None, help="baseline forecasts: read, or written")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     print(f"{cpu()}, {os.cpu_count()} cores, load {os.getloadavg()}", flush=True)
     panel = load_panel(PanelConfig(data=args.data))
     if args.split == "val":
         panel = panel.holdout()
-    names = [n for n in args.baselines.split(",") if n] + ["naive2"]
-    start = time.perf_counter()
-    forecasts = panel_baselines(panel, list(dict.fromkeys(names)), n_jobs=args.jobs)
-    seconds = {"baselines": time.perf_counter() - start}
-    print(f"  baselines: {seconds['baselines']:.0f} s", flush=True)
+    names = list(dict.fromkeys([n for n in args.baselines.split(",") if n] + ["naive2"]))
+    forecasts, seconds = baselines(panel, names, args)
     quantiles, seconds["rnn"] = rnn_forecasts(panel, args)
+    forecasts = {n: forecasts[n] for n in names}
     median = 1  # the 0.5 level among (0.1, 0.5, 0.9)
     forecasts["rnn"] = {k: v[:, median] for k, v in quantiles.items()}
     errors = {name: errors_of(panel, f) for name, f in forecasts.items()}
