@@ -1,6 +1,6 @@
 """The global forecaster on AirPassengers, the last 36 months held out, over 3 seeds.
 
-    python -m benchmarks.airpassengers_global [--seeds 3] [--steps 1000] [--with-m3]
+    python -m benchmarks.airpassengers_global [--seeds 3] [--steps 0] [--with-m3]
         [--split val|test]
 
 The series is a panel of one (or, with ``--with-m3``, one more series among M3's monthly
@@ -22,7 +22,7 @@ from rnnkit.data.panel_registry import load_panel
 from rnnkit.data.panel_windows import WindowConfig
 from rnnkit.data.series import SeriesConfig, load_series
 from rnnkit.models.global_forecaster import GlobalForecasterConfig
-from rnnkit.models.panel_fit import EnsembleConfig, fit_ensemble
+from rnnkit.models.panel_fit import TRAIN_DEFAULTS, EnsembleConfig, fit_ensemble
 from rnnkit.training import TrainConfig
 
 H = 36
@@ -37,10 +37,9 @@ def air_panel(split: str) -> Panel:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--steps", type=int, default=1000)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--steps", type=int, default=0, help="0: the default budget")
     p.add_argument("--hidden", type=int, default=64)
-    p.add_argument("--lookback", type=float, default=1.0)
+    p.add_argument("--lookback", type=float, default=2.0)
     p.add_argument("--with-m3", action="store_true")
     p.add_argument("--split", choices=("val", "test"), default="val")
     args = p.parse_args()
@@ -55,10 +54,7 @@ def main() -> None:
     window = WindowConfig()
     mapes = []
     for seed in range(args.seeds):
-        train = TrainConfig(
-            steps=args.steps, batch_size=args.batch_size, lr=3e-3, schedule="cosine",
-            clip=1.0, seed=seed, log_every=10_000,
-        )  # fmt: skip
+        train = TrainConfig(**TRAIN_DEFAULTS).replace(steps=args.steps or None, seed=seed)
         ensemble = EnsembleConfig(lookbacks=(args.lookback,))
         fitted = fit_ensemble(panel, model, window, train, ensemble)
         f = fitted.forecast(Panel("air", panel.series[:1]), window)["air"][:, 1]

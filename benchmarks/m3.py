@@ -29,7 +29,7 @@ from rnnkit.data.panel import Panel, PanelConfig
 from rnnkit.data.panel_registry import load_panel
 from rnnkit.data.panel_windows import WindowConfig
 from rnnkit.models.global_forecaster import GlobalForecasterConfig
-from rnnkit.models.panel_fit import EnsembleConfig, fit_ensemble
+from rnnkit.models.panel_fit import TRAIN_DEFAULTS, EnsembleConfig, fit_ensemble
 from rnnkit.training import TrainConfig
 from rnnkit.training.progress import Progress
 
@@ -53,14 +53,9 @@ def rnn_forecasts(panel: Panel, args: argparse.Namespace) -> tuple[dict[str, Any
         embedding=args.embedding,
     )
     window = WindowConfig(history=args.history)
-    train = TrainConfig(
-        steps=args.steps or None,  # 0: default_steps, by the number of windows
-        batch_size=args.batch_size,
-        lr=args.lr,
-        schedule="cosine",
-        clip=1.0,
-        seed=args.seed,
-        log_every=500,
+    train = TrainConfig(**{**TRAIN_DEFAULTS, "batch_size": args.batch_size, "lr": args.lr}).replace(
+        steps=args.steps or None,
+        seed=args.seed,  # steps 0: default_steps, by the windows
     )
     ensemble = EnsembleConfig(lookbacks=tuple(args.lookbacks), seeds=args.seeds)
     start, out = time.perf_counter(), {}
@@ -133,6 +128,8 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--json", default=None)
     p.add_argument("--cache", default=None, help="baseline forecasts: read, or written")
+    p.add_argument("--plots", default=None, help="a folder for the figures")
+    p.add_argument("--rnn-cache", default=None, help="the RNN's forecasts: read, or written")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     print(f"{cpu()}, {os.cpu_count()} cores, load {os.getloadavg()}", flush=True)
@@ -141,7 +138,17 @@ def main() -> None:
         panel = panel.holdout()
     names = list(dict.fromkeys([n for n in args.baselines.split(",") if n] + ["naive2"]))
     forecasts, seconds = baselines(panel, names, args)
-    quantiles, seconds["rnn"] = rnn_forecasts(panel, args)
+    if args.rnn_cache and os.path.exists(args.rnn_cache):
+        with open(args.rnn_cache) as f:
+            saved = json.load(f)
+        quantiles = {k: np.asarray(v) for k, v in saved["forecasts"].items()}
+        seconds["rnn"] = saved["seconds"]
+    else:
+        quantiles, seconds["rnn"] = rnn_forecasts(panel, args)
+    if args.rnn_cache and not os.path.exists(args.rnn_cache):
+        with open(args.rnn_cache, "w") as f:
+            lists = {k: v.tolist() for k, v in quantiles.items()}
+            json.dump({"forecasts": lists, "seconds": seconds["rnn"], "args": vars(args)}, f)
     forecasts = {n: forecasts[n] for n in names}
     median = 1  # the 0.5 level among (0.1, 0.5, 0.9)
     forecasts["rnn"] = {k: v[:, median] for k, v in quantiles.items()}
@@ -149,6 +156,31 @@ def main() -> None:
     table = panel_table(errors, errors["naive2"])
     steps = {name: by_step(e) for name, e in errors.items()}
     report(args, panel, table, steps, seconds, coverage(panel, quantiles), errors)
+    if args.plots:
+        plots(args, panel, forecasts, quantiles, steps)
+
+
+def plots(args, panel: Panel, forecasts: dict, quantiles: dict, steps: dict) -> None:
+    """sMAPE per step ahead (per frequency) and a grid of example series."""
+    from pathlib import Path
+
+    from rnnkit.analysis.forecast_plots import plot_panel_grid, plot_step_errors
+
+    out = Path(args.plots)
+    shown = [n for n in ("rnn", "autotheta", "autoets", "comb", "naive2") if n in forecasts]
+    for name, group in panel.groups().items():
+        errors = {n: by_step(errors_of(group, forecasts[n])) for n in shown}
+        title = f"{args.data} {name} ({args.split}): sMAPE at each step ahead"
+        path = out / f"{args.data}-{name}-steps.png"
+        plot_step_errors(errors, path, title=title, ylabel="sMAPE %")
+    pick = panel.series[:: max(len(panel) // 9, 1)][:9]
+    examples = [
+        {"id": f"{s.id} ({s.group})", "history": s.values, "test": s.test,
+         "forecasts": {n: forecasts[n][s.id] for n in shown[:3]},
+         "lower": quantiles[s.id][:, 0], "upper": quantiles[s.id][:, -1]}
+        for s in pick
+    ]  # fmt: skip
+    plot_panel_grid(examples, out / f"{args.data}-grid.png", title=f"{args.data} ({args.split})")
 
 
 def report(args, panel, table, steps, seconds, cover, errors) -> None:

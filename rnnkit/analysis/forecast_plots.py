@@ -51,14 +51,47 @@ def plot_forecasts(
     return save(fig, path)
 
 
-def plot_step_errors(errors: dict[str, Sequence[float]], path: str | Path, *, title: str) -> Path:
-    """Mean absolute error at each step ahead, one line per model."""
+def plot_step_errors(
+    errors: dict[str, Sequence[float]],
+    path: str | Path,
+    *,
+    title: str,
+    ylabel: str = "mean absolute error",
+) -> Path:
+    """An error at each step ahead (the mean absolute error by default), a line per model."""
     fig, ax = plt.subplots(figsize=(7, 4))
     for name, e in errors.items():
         ax.plot(np.arange(1, len(e) + 1), e, STYLE.get(name, "-"), marker=".", label=name)
     ax.set_xlabel("steps ahead")
-    ax.set_ylabel("mean absolute error")
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize=7, ncol=2)
     ax.grid(alpha=0.3)
+    return save(fig, path)
+
+
+def plot_panel_grid(
+    examples: Sequence[dict[str, Any]], path: str | Path, *, title: str, columns: int = 3
+) -> Path:
+    """Small multiples of a panel's series: each example holds ``id``, ``history`` (the
+    observed part), ``test``, ``forecasts`` {name: (h,)} and optionally ``lower`` /
+    ``upper`` (h,), the interval of the first forecast."""
+    rows = -(-len(examples) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 2.6 * rows), squeeze=False)
+    for ax, ex in zip(axes.flat, examples):
+        n, h = len(ex["history"]), len(ex["test"])
+        ax.plot(np.arange(n), ex["history"], color="black", lw=1)
+        ahead = np.arange(n, n + h)
+        ax.plot(ahead, ex["test"], color="black", lw=1, ls="--", label="test")
+        for name, f in ex["forecasts"].items():
+            (line,) = ax.plot(ahead, f, STYLE.get(name, "-"), lw=1.2, label=name)
+            if "lower" in ex and name == next(iter(ex["forecasts"])):
+                ax.fill_between(ahead, ex["lower"], ex["upper"], color=line.get_color(), alpha=0.2)
+        ax.set_title(ex["id"], fontsize=8)
+        ax.tick_params(labelsize=6)
+    for ax in list(axes.flat)[len(examples) :]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=6)
+    fig.suptitle(title)
+    fig.tight_layout()
     return save(fig, path)

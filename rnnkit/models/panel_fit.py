@@ -22,6 +22,14 @@ from rnnkit.training import TrainConfig
 from rnnkit.training.batches import ShuffledBatches
 from rnnkit.training.trainer import Trainer
 
+TRAIN_DEFAULTS = {  # a panel's training settings, chosen on M3 validation splits
+    "batch_size": 256,  # (the budget: default_steps)
+    "lr": 3e-3,
+    "schedule": "cosine",
+    "clip": 1.0,
+    "log_every": 500,
+}
+
 
 @dataclass
 class EnsembleConfig(Config):

@@ -19,3 +19,14 @@ def test_a_one_step_forecast_is_marked(monkeypatch, tmp_path):
     for name in forecasts:
         assert lines[name].get_marker() not in (None, "None", "", " ")
         assert len(lines[name].get_xdata()) == 1
+
+
+def test_a_grid_of_panel_series(tmp_path):
+    examples = [
+        {"id": f"s{k}", "history": np.arange(10.0) + k, "test": np.arange(10.0, 13.0),
+         "forecasts": {"rnn": np.full(3, 11.0), "naive": np.full(3, 9.0)},
+         "lower": np.full(3, 10.0), "upper": np.full(3, 12.0)}
+        for k in range(4)
+    ]  # fmt: skip
+    path = forecast_plots.plot_panel_grid(examples, tmp_path / "grid.png", title="four")
+    assert path.stat().st_size > 1000
