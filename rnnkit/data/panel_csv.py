@@ -10,7 +10,7 @@ import numpy as np
 
 from rnnkit.data.optional import optional_import
 from rnnkit.data.panel import Panel, PanelConfig, PanelSeries
-from rnnkit.data.series import _date_column, _infer_freq, _season_of
+from rnnkit.data.series import _date_column, _infer_freq, _season_of, read_frame
 
 ID_NAMES = ("unique_id", "id", "series")
 TARGET_NAMES = ("y", "value", "target")
@@ -18,16 +18,9 @@ TARGET_NAMES = ("y", "value", "target")
 
 def read_panel_csv(config: PanelConfig, *, known: str = "") -> Panel:
     """Read, check and fill a CSV panel; the series' horizon and season from the config."""
-    pd = optional_import("pandas", "forecast", "panels of series")
+    optional_import("pandas", "forecast", "panels of series")
     path = Path(config.data)
-    if not path.is_file():
-        raise ValueError(
-            f"unknown panel {config.data!r}: not a registered panel ({known}) nor a CSV file"
-        )
-    try:
-        frame = pd.read_csv(path)
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as e:
-        raise ValueError(f"{path}: not a readable CSV file ({str(e).splitlines()[0]})") from None
+    frame = read_frame(path, what="panel", known=f"a registered panel ({known})")
     if len(frame) < 2:
         raise ValueError(f"{path}: {len(frame)} rows; a panel needs series of several points")
     id_column = config.id_column or next((c for c in ID_NAMES if c in frame.columns), None)

@@ -185,17 +185,7 @@ def read_csv(config: SeriesConfig) -> Any:
     """A user CSV as a frame indexed by its date column (or by position)."""
     pd = _import("pandas")
     path = Path(config.data)
-    if not path.is_file():
-        known = ", ".join(DATASETS)
-        raise ValueError(
-            f"unknown series {config.data!r}: not a registered dataset ({known}) nor a CSV file"
-        )
-    try:
-        frame = pd.read_csv(path)
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as e:
-        raise ValueError(f"{path}: not a readable CSV file ({str(e).splitlines()[0]})") from None
-    if frame.empty:
-        raise ValueError(f"{path}: no rows")
+    frame = read_frame(path, what="series", known=f"a registered dataset ({', '.join(DATASETS)})")
     date = config.date_column or _date_column(frame)
     if date is None:
         return frame
@@ -208,6 +198,21 @@ def read_csv(config: SeriesConfig) -> Any:
             f"{path}: column {date!r} does not hold dates (SeriesConfig.date_column)"
         ) from None
     return frame.drop(columns=[date]).set_index(pd.DatetimeIndex(dates))
+
+
+def read_frame(path: Path, *, what: str, known: str) -> Any:
+    """A CSV file as a pandas frame, or a one-line error: no such file (naming what else
+    ``path`` could have been), not readable, no rows."""
+    pd = _import("pandas")
+    if not path.is_file():
+        raise ValueError(f"unknown {what} {str(path)!r}: not {known} nor a CSV file")
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as e:
+        raise ValueError(f"{path}: not a readable CSV file ({str(e).splitlines()[0]})") from None
+    if frame.empty:
+        raise ValueError(f"{path}: no rows")
+    return frame
 
 
 def _date_column(frame: Any) -> str | None:
