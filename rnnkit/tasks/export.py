@@ -19,7 +19,7 @@ from rnnkit.config import Config
 from rnnkit.data.optional import optional_import
 from rnnkit.tasks.contract import Console
 from rnnkit.tasks.lifecycle import load
-from rnnkit.tasks.registry import Command, Group, register_command
+from rnnkit.tasks.registry import Command, Group, info, register_command
 
 
 @dataclass
@@ -47,7 +47,7 @@ def export_run(options: ExportOptions) -> dict[str, Any]:
     attach = {
         f.stem: json.loads(f.read_text()) for f in sorted(root.glob("*.json")) if f.name not in skip
     }
-    extra = {"task": loaded.task.name, "model": type(loaded.model).__name__}
+    extra = {"task": info(loaded.task).name, "model": type(loaded.model).__name__}
     manifest = exporter(loaded.model, out, verify=options.verify, extra=extra, attach=attach)
     return {**manifest, "out": str(out)}
 
