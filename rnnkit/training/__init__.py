@@ -10,6 +10,7 @@ from rnnkit.training.errors import (
     TrainingError,
     TrainingInterrupted,
 )
+from rnnkit.training.lock import RunLocked
 from rnnkit.training.rundir import RunDir
 from rnnkit.training.tbptt import Chunk, StreamBatches, chunk_lengths
 from rnnkit.training.trainer import Trainer
@@ -21,6 +22,7 @@ __all__ = [
     "Chunk",
     "MissingDependency",
     "RunDir",
+    "RunLocked",
     "StreamBatches",
     "TrainConfig",
     "Trainer",

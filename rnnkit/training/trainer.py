@@ -44,7 +44,8 @@ class Trainer:
     `train_data` / `val_data`: a callable ``epoch -> iterable of batches`` (deterministic
     in the epoch, so a resumed run sees the same batches) or a re-iterable collection.
     `evaluate`: optional ``fn(model) -> dict`` of validation metrics replacing the
-    default mean validation loss. `run`: run directory for checkpoints and metrics.
+    default mean validation loss. `run`: run directory for checkpoints and metrics, whose
+    writer lock the trainer (rank 0) holds from `fit()` on (rnnkit.training.lock).
     `carry_state`: carry the recurrent state from batch to batch (truncated BPTT over a
     stream). `callbacks`: objects with event methods (rnnkit.training.callbacks), called
     after the built-in ones. Training forward passes run under `autocast()`
@@ -117,14 +118,18 @@ class Trainer:
     def fit(self) -> dict[str, Any]:
         """Train until the budget is spent or a callback stops it; return `summary()`."""
         if self.run is not None and self.dist.main:
-            self.run.create()
+            self.run.create()  # takes the run's writer lock first
+        failed = True
         try:
             self.fire("on_train_start")
             with self.signals:
                 self._loop()
             self.fire("on_train_end")
+            failed = False
         finally:
             self.fire("on_close")
+            if failed and self.run is not None:
+                self.run.unlock()  # nothing more is written: another process may go on
         return self.summary()
 
     # -- the loop -----------------------------------------------------------------
