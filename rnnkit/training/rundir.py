@@ -25,7 +25,9 @@ process killed at any moment leaves a loadable checkpoint.
 
 Readers never take the lock and never wait: they see whole files, a checkpoint's
 directory stays in place while it is read (with the exchange), and a line of
-metrics.jsonl still being written is not read as a record.
+metrics.jsonl still being written is not read as a record. A run's JSON files are read
+with a size cap (:data:`JSON_LIMIT`), and only when they are regular files, so a
+config.json that is a FIFO, a device or huge is a one-line error, not a hang.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import errno
 import json
 import os
 import shutil
+import stat
 import weakref
 from collections.abc import Callable
 from functools import cache
@@ -45,9 +48,11 @@ from rnnkit import __version__
 from rnnkit.data.atomic import atomic_open, atomic_write, fsync_dir, write_json_atomic
 from rnnkit.training import lock
 
-__all__ = ["RunDir", "atomic_open", "atomic_write", "fsync_dir", "read_json", "write_json"]
+__all__ = ["JSON_LIMIT", "RunDir", "atomic_open", "atomic_write", "fsync_dir", "read_json"]
+__all__ += ["write_json"]
 
 COMPLETE = "checkpoint.json"  # the file written last into a checkpoint directory
+JSON_LIMIT = 64 << 20  # bytes: the largest JSON file of a run (config, result, artefacts)
 
 
 def write_json(path: str | Path, obj: Any) -> None:
@@ -55,14 +60,48 @@ def write_json(path: str | Path, obj: Any) -> None:
     write_json_atomic(path, obj)
 
 
-def read_json(path: str | Path) -> Any:
-    """Parse a JSON file; a missing, unreadable or corrupt file is an error naming it."""
+def read_json(path: str | Path, limit: int = JSON_LIMIT) -> Any:
+    """Parse a JSON file of at most `limit` bytes; a missing, unreadable, oversized or
+    corrupt file, or one that is not a regular file, is a one-line error naming it."""
+    data = read_bounded(path, limit)
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no such file") from None
+        return json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError(f"{path} is corrupt (not valid JSON: {e})") from None
+
+
+def read_bounded(path: str | Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes. Opened without blocking (a
+    FIFO does not hang) and read no further than the limit (a device does not fill memory)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such file") from None
+    except OSError as e:
+        raise OSError(f"{path}: cannot read ({e.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        too_big = f"{path} is over {_mib(limit)}, the limit for a run's JSON files"
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(
+                f"{path} is not a regular file (a run's JSON files are regular "
+                f"files of at most {_mib(limit)})"
+            )
+        if info.st_size > limit:
+            raise ValueError(too_big)
+        chunks, size = [], 0
+        while chunk := os.read(fd, min(1 << 20, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:  # grew while being read
+                raise ValueError(too_big)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _mib(n: int) -> str:
+    return f"{n >> 20} MiB" if n and n % (1 << 20) == 0 else f"{n:,} bytes"
 
 
 class RunDir:

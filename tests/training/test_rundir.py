@@ -1,6 +1,8 @@
 import json
 import os
 import random
+import signal
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -15,7 +17,7 @@ from rnnkit.training.checkpoint import (
     save_weights,
     set_rng_state,
 )
-from rnnkit.training.rundir import atomic_write, read_json, write_json
+from rnnkit.training.rundir import JSON_LIMIT, atomic_write, read_json, write_json
 from rnnkit.training.tree import flatten, unflatten
 from tests.training.helpers import stream_trainer, tiny_model
 
@@ -172,3 +174,66 @@ def test_a_process_killed_at_the_exchange_leaves_one_whole_checkpoint(tmp_path, 
     run.create()  # the next session drops the other one
     assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "last"]
     assert (run.checkpoint("last") / "x").read_text() == kept
+
+
+@contextmanager
+def deadline(seconds: int):
+    """Fail instead of hanging (a FIFO opened for reading waits for a writer)."""
+
+    def hang(signum, frame):
+        raise TimeoutError("hung")
+
+    previous = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_config_that_is_a_device_a_fifo_or_huge_is_one_line(tmp_path):
+    run = RunDir(tmp_path)
+    run.config_path.symlink_to("/dev/zero")
+    with deadline(20), pytest.raises(ValueError) as e:
+        run.read_config()
+    assert str(e.value) == (
+        f"{run.config_path} is not a regular file "
+        "(a run's JSON files are regular files of at most 64 MiB)"
+    )
+    run.config_path.unlink()
+    os.mkfifo(run.config_path)
+    with deadline(20), pytest.raises(ValueError, match=r"config.json is not a regular file"):
+        run.read_config()
+    run.config_path.unlink()
+    with open(run.config_path, "wb") as f:
+        f.truncate(JSON_LIMIT + 1)  # sparse: 64 MiB + 1 byte of zeros
+    with pytest.raises(ValueError) as e:
+        run.read_config()
+    assert str(e.value) == f"{run.config_path} is over 64 MiB, the limit for a run's JSON files"
+
+
+def test_every_json_file_of_a_run_is_capped(tmp_path):
+    run = RunDir(tmp_path)
+    (tmp_path / "vocab.json").symlink_to("/dev/zero")
+    with deadline(20), pytest.raises(ValueError, match=r"vocab.json is not a regular file"):
+        run.load_artifact("vocab")
+    write_json(tmp_path / "small.json", {"a": "b" * 100})
+    assert read_json(tmp_path / "small.json")["a"] == "b" * 100
+    with pytest.raises(ValueError, match=r"small.json is over 64 bytes"):
+        read_json(tmp_path / "small.json", limit=64)
+
+
+def test_eval_of_a_run_whose_config_is_dev_zero_is_one_line(tmp_path, capsys):
+    from rnnkit.cli.main import main
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").symlink_to("/dev/zero")
+    with deadline(60):
+        assert main(["lm", "eval", str(run)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"rnnkit: error: {run / 'config.json'} is not a regular file "
+        "(a run's JSON files are regular files of at most 64 MiB)"
+    )
