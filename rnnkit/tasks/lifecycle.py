@@ -53,6 +53,7 @@ class Run:
     tensorboard: bool = False
     progress: Progress | None = None
     dist: DistInfo = field(default_factory=DistInfo)
+    callbacks: list[Any] = field(default_factory=list)  # rnnkit.training.Callback objects
 
 
 def train(task: Task, run: Run) -> dict[str, Any]:
@@ -84,6 +85,7 @@ def fit(task: Task, run: Run) -> tuple[dict[str, Any], Finished]:
         carry_state=task.carry_state,
         progress=run.progress,
         tensorboard=run.tensorboard,
+        callbacks=run.callbacks,
     )
     if run.resume:
         trainer.resume()
