@@ -23,11 +23,8 @@ import dataclasses
 import inspect
 import math
 import re
-import threading
 import types
 import typing
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from typing import Any, ClassVar, Literal, Union, get_args, get_origin
 
@@ -37,12 +34,10 @@ __all__ = [
     "first_difference",
     "hints",
     "is_config",
+    "is_union",
     "require",
-    "track_reads",
     "untracked",
 ]
-
-_local = threading.local()  # reads: set of (class name, field) while tracking; quiet: depth
 
 
 class Config:
@@ -51,25 +46,22 @@ class Config:
     renamed: ClassVar[dict[str, str]] = {}  # old field name -> new, read by from_dict
 
     def __post_init__(self) -> None:
-        with _quiet():
-            for f in dataclasses.fields(self):
-                value = _coerce(self, f.name, hints(type(self))[f.name], getattr(self, f.name))
-                object.__setattr__(self, f.name, value)
-            self.validate()
+        for f in dataclasses.fields(self):
+            value = _coerce(self, f.name, hints(type(self))[f.name], getattr(self, f.name))
+            object.__setattr__(self, f.name, value)
+        self.validate()
 
     def validate(self) -> None:
         """Range checks beyond the types; raise ``ValueError`` naming ``Class.field``."""
 
     def fail(self, name: str, what: str) -> None:
         """Raise the one error format of every config: ``Class.field must be WHAT, got V``."""
-        with _quiet():
-            value = getattr(self, name)
+        value = getattr(self, name)
         raise ValueError(f"{type(self).__name__}.{name} must be {what}, got {value!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict of every field (nested configs as dicts)."""
-        with _quiet():
-            return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Any:
@@ -84,15 +76,7 @@ class Config:
 
     def replace(self, **changes: Any) -> Any:
         """A copy with some fields changed (validated again)."""
-        with _quiet():
-            return dataclasses.replace(self, **changes)
-
-    def __getattribute__(self, name: str) -> Any:
-        reads = getattr(_local, "reads", None)
-        if reads is not None and not getattr(_local, "quiet", 0):
-            if name in type(self).__dataclass_fields__:
-                reads.add((type(self).__name__, name))
-        return object.__getattribute__(self, name)
+        return dataclasses.replace(self, **changes)
 
 
 def is_config(tp: Any) -> bool:
@@ -114,17 +98,16 @@ def first_difference(
     Nested configs are compared field by field; ``skip`` names fields of ``old``'s
     class (top level) to ignore.
     """
-    with _quiet():
-        for f in dataclasses.fields(old):
-            if f.name in skip:
-                continue
-            a, b = getattr(old, f.name), getattr(new, f.name)
-            if isinstance(a, Config) and type(a) is type(b):
-                found = first_difference(a, b)
-                if found:
-                    return found
-            elif _plain(a) != _plain(b):
-                return f"{type(old).__name__}.{f.name}", _plain(a), _plain(b)
+    for f in dataclasses.fields(old):
+        if f.name in skip:
+            continue
+        a, b = getattr(old, f.name), getattr(new, f.name)
+        if isinstance(a, Config) and type(a) is type(b):
+            found = first_difference(a, b)
+            if found:
+                return found
+        elif _plain(a) != _plain(b):
+            return f"{type(old).__name__}.{f.name}", _plain(a), _plain(b)
     return None
 
 
@@ -150,31 +133,18 @@ def field_docs(cls: type) -> dict[str, str]:
     return docs
 
 
-@contextmanager
-def track_reads() -> Iterator[set[tuple[str, str]]]:
-    """Record which config fields are read (outside validation and serialisation)."""
-    previous = getattr(_local, "reads", None)
-    _local.reads = reads = set()
-    try:
-        yield reads
-    finally:
-        _local.reads = previous
+class untracked:  # noqa: N801 (a context manager, named like contextlib's)
+    """Marks the config reads inside a ``with`` block as bookkeeping (printing, comparing,
+    choosing defaults), not uses of a setting. It does nothing at run time;
+    tests/cli/test_flags.py, which checks that every flag's field is read by the code,
+    skips the reads made inside it (and inside Config's own validation, serialisation
+    and comparison)."""
 
+    def __enter__(self) -> None:
+        return None
 
-@contextmanager
-def untracked() -> Iterator[None]:
-    """Reads inside are bookkeeping (printing, comparing), not uses: track_reads skips them."""
-    with _quiet():
-        yield
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    _local.quiet = getattr(_local, "quiet", 0) + 1
-    try:
-        yield
-    finally:
-        _local.quiet -= 1
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 # -- type checks --------------------------------------------------------------------
@@ -183,7 +153,7 @@ def _quiet() -> Iterator[None]:
 def describe(tp: Any) -> str:
     """A type in words: 'an integer', 'None or a number', "one of 'a', 'b'"."""
     origin, args = get_origin(tp), get_args(tp)
-    if _is_union(tp):
+    if is_union(tp):
         rest = [a for a in args if a is not type(None)]
         words = " or ".join(describe(a) for a in rest)
         return f"None or {words}" if len(rest) < len(args) else words
@@ -204,7 +174,8 @@ def _plural(tp: Any) -> str:
     return {int: "integers", float: "numbers", str: "strings"}.get(tp, describe(tp))
 
 
-def _is_union(tp: Any) -> bool:
+def is_union(tp: Any) -> bool:
+    """True for ``X | Y`` and ``Union[X, Y]`` (``Optional[X]`` included)."""
     return get_origin(tp) is Union or isinstance(tp, types.UnionType)
 
 
@@ -225,7 +196,7 @@ def _coerce(config: Config, name: str, tp: Any, value: Any) -> Any:
 
 def _item_type(tp: Any) -> Any:
     """X of tuple[X, ...] (or of tuple[X, ...] | None); None for other types."""
-    for t in get_args(tp) if _is_union(tp) else (tp,):
+    for t in get_args(tp) if is_union(tp) else (tp,):
         if get_origin(t) in (tuple, list) and get_args(t):
             return get_args(t)[0]
     return None
@@ -242,7 +213,7 @@ def _unknown_choice(tp: Any, value: Any) -> Any:
 def _check(tp: Any, value: Any) -> tuple[bool, Any]:
     if tp is Any:
         return True, value
-    if _is_union(tp):
+    if is_union(tp):
         for arg in get_args(tp):
             ok, converted = _check(arg, value)
             if ok:
@@ -290,7 +261,7 @@ def _plain(value: Any) -> Any:
 def _from_plain(tp: Any, value: Any) -> Any:
     """JSON -> field value: nested configs from dicts (lists become tuples in _check)."""
     if isinstance(value, dict):
-        for arg in get_args(tp) if _is_union(tp) else (tp,):
+        for arg in get_args(tp) if is_union(tp) else (tp,):
             if is_config(arg):
                 return arg.from_dict(value)
     return value
