@@ -48,7 +48,6 @@ class RecurrentCell(nn.Module):
     """
 
     gates: ClassVar[tuple[str, ...]]  # gate names in parameter order
-    native_mode: ClassVar[str]  # torch's fused kernel for this cell
     recurrent: ClassVar[bool] = True  # False: no weight_hh, bias_hh (minGRU, minLSTM)
 
     def __init__(
@@ -101,11 +100,6 @@ class RecurrentCell(nn.Module):
     def output_size(self) -> int:
         """Size of the hidden output h_t."""
         return self.hidden_size
-
-    @property
-    def native_compatible(self) -> bool:
-        """Whether torch's fused kernel computes exactly this cell."""
-        return not self.layer_norm
 
     def project_input(self, x: Tensor) -> Tensor:
         """W_ih x + b_ih for any leading shape: (..., I) -> (..., G*H); one GEMM for all steps."""

@@ -41,7 +41,6 @@ class LSTMCell(RecurrentCell):
     """
 
     gates = ("i", "f", "g", "o")
-    native_mode = "LSTM"
 
     def __init__(
         self,
@@ -99,10 +98,6 @@ class LSTMCell(RecurrentCell):
     @property
     def output_size(self) -> int:
         return self.proj_size or self.hidden_size
-
-    @property
-    def native_compatible(self) -> bool:
-        return not (self.layer_norm or self.peephole)
 
     def state_sizes(self) -> tuple[int, ...]:
         return (self.output_size, self.hidden_size)

@@ -46,10 +46,6 @@ class RNNCell(RecurrentCell):
         """The nonlinearity phi (torch.tanh or torch.relu)."""
         return NONLINEARITIES[self.nonlinearity]
 
-    @property
-    def native_mode(self) -> str:  # type: ignore[override]
-        return "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
-
     def recur(self, xp_t: Tensor, state: State) -> tuple[Tensor, State, Gates]:
         (h,) = state
         h = self.phi(xp_t + self.project_hidden(h))  # (B, H)

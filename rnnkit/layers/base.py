@@ -21,7 +21,7 @@ from rnnkit.cells.base import RecurrentCell, State
 from rnnkit.layers.checks import check_input, check_lengths, check_pair, check_state
 from rnnkit.layers.config import RecurrentConfig
 from rnnkit.layers.fused import fusable, run_fused, status, usable
-from rnnkit.layers.native import run_native
+from rnnkit.layers.native import native_mode, run_native
 from rnnkit.layers.onnx import onnx_forward
 from rnnkit.layers.prepared import Prepared
 from rnnkit.layers.runner import Trace, run
@@ -86,7 +86,7 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
                 self._adopt(cell, suffix=f"_l{k}" + ("_reverse" if d else ""))
                 row.append(cell)
             self._cells.append(row)
-        self.native_ok = all(c.native_compatible for row in self._cells for c in row)
+        self.native_ok = all(native_mode(c) for row in self._cells for c in row)
         self.fused_ok = all(fusable(c) for row in self._cells for c in row)
         if config.backend == "native" and not self.native_ok:
             raise ValueError(
@@ -174,7 +174,7 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
             return backend
         cell = self._cells[0][0]
         on_cpu = cell.weight_ih.device.type == "cpu"
-        if self.native_ok and (not on_cpu or cell.native_mode == "LSTM"):
+        if self.native_ok and (not on_cpu or native_mode(cell) == "LSTM"):
             return "native"
         if self.fused_ok and usable(cell):  # usable: the CPU, but minGRU/minLSTM anywhere
             return "fused"
@@ -260,9 +260,8 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
     def _forward_native(self, prep: Prepared, states: Stacked | None) -> tuple[Tensor, Stacked]:
         if states is None:
             states = self._zeros(prep.x.shape[1], prep.x)
-        cell = self._cells[0][0]
         return run_native(
-            cell.native_mode,
+            native_mode(self._cells[0][0]),  # type: ignore[arg-type] (native_ok)
             self.config,
             self._flat_weights,
             prep.x,

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import torch
 
-from rnnkit.cells import GRUCell, LSTMCell, MinGRUCell, MinLSTMCell, RNNCell
+from rnnkit.cells import ChoGRUCell, GRUCell, LSTMCell, MinGRUCell, MinLSTMCell, RNNCell
+from rnnkit.cells.base import RecurrentCell
 from rnnkit.layers.base import RecurrentLayer
 from rnnkit.layers.config import RecurrentConfig
 
@@ -112,6 +113,25 @@ class LSTM(RecurrentLayer):
         super().__init__(config, {**options, "proj_size": proj_size}, device=device, dtype=dtype)
 
 
+def _gru_cell(
+    input_size: int,
+    hidden_size: int,
+    bias: bool = True,
+    *,
+    reset_after: bool = True,
+    layer_norm: bool = False,
+    device: Device = None,
+    dtype: torch.dtype | None = None,
+) -> RecurrentCell:
+    """torch's GRU cell, or with ``reset_after=False`` Cho et al.'s original form."""
+    kw = {"device": device, "dtype": dtype}
+    if reset_after:
+        return GRUCell(input_size, hidden_size, bias, layer_norm=layer_norm, **kw)
+    if layer_norm:
+        raise ValueError("layer_norm=True needs reset_after=True for the GRU cell")
+    return ChoGRUCell(input_size, hidden_size, bias, **kw)
+
+
 class GRU(RecurrentLayer):
     r"""Multi-layer GRU with gates ``r, z, n``.
 
@@ -120,7 +140,7 @@ class GRU(RecurrentLayer):
     form, ``layer_norm`` (see :class:`rnnkit.cells.GRUCell`).
     """
 
-    cell_class = GRUCell
+    cell_class = staticmethod(_gru_cell)  # type: ignore[assignment]
 
     def __init__(
         self,

@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager
 import torch
 from torch import nn
 
-from rnnkit.cells import GRUCell, LSTMCell, MinGRUCell, MinLSTMCell, RNNCell
+from rnnkit.cells import ChoGRUCell, GRUCell, LSTMCell, MinGRUCell, MinLSTMCell, RNNCell
 from rnnkit.layers.config import RecurrentConfig
 from rnnkit.layers.recurrent import GRU, LSTM, RNN, MinGRU, MinLSTM
 
@@ -32,6 +32,7 @@ SAFE_GLOBALS: list[type] = [
     RNNCell,
     LSTMCell,
     GRUCell,
+    ChoGRUCell,
     MinGRUCell,
     MinLSTMCell,
     RecurrentConfig,
