@@ -28,6 +28,8 @@ import typing
 from functools import cache
 from typing import Any, ClassVar, Literal, Union, get_args, get_origin
 
+from rnnkit.errors import ArgumentTypeError
+
 __all__ = [
     "Config",
     "field_docs",
@@ -56,8 +58,16 @@ class Config:
 
     def fail(self, name: str, what: str) -> None:
         """Raise the one error format of every config: ``Class.field must be WHAT, got V``."""
-        value = getattr(self, name)
-        raise ValueError(f"{type(self).__name__}.{name} must be {what}, got {value!r}")
+        raise ValueError(self.message(name, what, getattr(self, name)))
+
+    def type_error(self, name: str, expected: str, value: Any) -> ValueError:
+        """The error for field ``name`` holding a value of the wrong type: an
+        ArgumentTypeError (a ValueError, and the TypeError torch.nn raises for it)."""
+        return ArgumentTypeError(self.message(name, expected, value))
+
+    def message(self, name: str, what: str, value: Any) -> str:
+        """The wording of every config error: ``Class.field must be WHAT, got V``."""
+        return f"{type(self).__name__}.{name} must be {what}, got {value!r}"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict of every field (nested configs as dicts)."""
@@ -190,7 +200,7 @@ def _coerce(config: Config, name: str, tp: Any, value: Any) -> Any:
                 f"{type(config).__name__}.{name}: unknown {name.rstrip('s')} {bad!r} "
                 f"(choose from {choices})"
             )
-        raise ValueError(f"{type(config).__name__}.{name} must be {describe(tp)}, got {value!r}")
+        raise config.type_error(name, describe(tp), value)
     return value
 
 

@@ -287,6 +287,7 @@ def model_group(cls: type[Task], exclude: tuple[str, ...] = ()) -> Group:
         "model",
         defaults=cls.model_defaults,
         exclude=(*cls.derived, *exclude),
+        merge=cls.Model.merge,  # a default cell option the chosen cell has no use for: dropped
         preset=_preset(cls, "model"),
     )
 

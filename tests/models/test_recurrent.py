@@ -40,3 +40,26 @@ def test_model_sections_and_weights_of_earlier_runs_load_and_predict_the_same(na
     with torch.no_grad():
         prediction = model(batch_cls(expected["x"])).prediction
     torch.testing.assert_close(prediction, expected["prediction"], atol=1e-6, rtol=1e-5)
+
+
+def test_a_commands_default_cell_option_is_dropped_for_a_cell_without_it():
+    """A task's default for an option of one cell (longrange's LSTM forget bias) is not an
+    error under another --cell; the same option given as a flag is kept, to be refused."""
+    defaults = {"hidden_size": 64, "cell_options.forget_bias": 1.0}
+    assert SequenceConfig.merge(defaults, {}) == defaults  # the default cell: the LSTM
+    assert SequenceConfig.merge(defaults, {"cell": "gru"}) == {"hidden_size": 64, "cell": "gru"}
+    given = {"cell": "gru", "cell_options.forget_bias": 2.0}
+    assert SequenceConfig.merge(defaults, given) == {"hidden_size": 64, **given}
+
+
+def test_the_model_config_checks_its_layer_fields_with_the_layer_configs_checks():
+    with pytest.raises(ValueError, match=r"^SequenceConfig.hidden_size must be greater than zero"):
+        SequenceConfig(hidden_size=0)
+    with pytest.raises(ValueError, match=r"^SequenceConfig.num_layers must be greater than zero"):
+        SequenceConfig(num_layers=0)
+    with pytest.raises(ValueError, match=r"^SequenceConfig.dropout must be below 1"):
+        SequenceConfig(dropout=1.0)
+    with pytest.raises(ValueError, match="layer_norm must be False for the original GRU form"):
+        SequenceConfig(cell="gru", cell_options={"layer_norm": True, "reset_after": False})
+    layer = SequenceConfig(cell="gru", cell_options={"reset_after": False}).layer(3)
+    assert type(layer.cell()).__name__ == "ChoGRUCell" and layer.batch_first
