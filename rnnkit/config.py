@@ -10,8 +10,10 @@ field (the comment is its documentation and the help text of its command-line fl
 On construction each field is checked against its annotation (``int``, ``float``,
 ``str``, ``bool``, ``X | None``, ``Literal[...]``, ``tuple[X, ...]``, nested configs)
 and then :meth:`Config.validate` checks the ranges. Every error is a ``ValueError``
-naming ``Class.field``, e.g. ``LMConfig.dropout must be a number, got '0.1'``; the CLI
-turns ``Class.field`` into the flag that sets it (rnnkit.cli.flags).
+naming ``Class.field``, in one wording (:meth:`Config.message`), e.g. ``LMConfig.dropout
+must be a number, got '0.1'`` (a value of the wrong type: an ``rnnkit.ArgumentTypeError``,
+also the ``TypeError`` torch.nn raises); the CLI turns ``Class.field`` into the flag that
+sets it (rnnkit.cli.flags).
 
 ``to_dict`` / ``from_dict`` round-trip through JSON (tuples become lists and back,
 nested configs become dicts and back); ``from_dict`` rejects unknown keys by name.
