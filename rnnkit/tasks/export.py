@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from rnnkit.config import Config
 from rnnkit.data.optional import optional_import
-from rnnkit.tasks.base import Console
+from rnnkit.tasks.contract import Console
 from rnnkit.tasks.lifecycle import load
 from rnnkit.tasks.registry import Command, Group, register_command
 

@@ -2,7 +2,7 @@
 
 Works for a run of any task that provides ``inspect_input`` (and, when its model starts
 from a computed state, ``inspect_state``) and whose model has ``features`` and ``rnn``
-(the Task contract, rnnkit.tasks.base).
+(the Task contract, rnnkit.tasks.contract).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from rnnkit.analysis.inspect import record, write_report
 from rnnkit.config import Config
-from rnnkit.tasks.base import Console
+from rnnkit.tasks.contract import Console
 from rnnkit.tasks.lifecycle import load
 from rnnkit.tasks.registry import Command, Group, register_command
 

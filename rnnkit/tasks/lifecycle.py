@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from rnnkit.config import Config, first_difference, require, untracked
-from rnnkit.tasks.base import Console, Task, noun
+from rnnkit.tasks.contract import Console, Task, noun
 from rnnkit.tasks.registry import Command, Group, task_class
 from rnnkit.training import RunDir, TrainConfig, Trainer
 from rnnkit.training import distributed as ddp

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rnnkit.tasks.base import Task
+from rnnkit.tasks.contract import Task
 
 TASKS: dict[str, type[Task]] = {}  # config.json "task" -> task class
 COMMANDS: dict[tuple[str, ...], Command] = {}  # CLI path -> command
@@ -88,8 +88,8 @@ def discover() -> None:
     """Import every module of rnnkit.tasks, so that each registers what it defines."""
     import rnnkit.tasks as package
 
-    for info in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"{package.__name__}.{info.name}")
+    for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+        importlib.import_module(info.name)
 
 
 def task_class(config: dict[str, Any], where: object = "this run") -> type[Task]:

@@ -10,8 +10,8 @@ import torch
 from rnnkit.data.series import SeriesConfig, load_series, series_from
 from rnnkit.models.forecaster import ForecasterConfig, RNNForecaster
 from rnnkit.tasks.forecast import ForecastConfig, ForecastTask
-from rnnkit.tasks.forecast_api import Forecaster
-from rnnkit.tasks.forecast_backtest import cuts
+from rnnkit.tasks.forecast.api import Forecaster
+from rnnkit.tasks.forecast.backtest import cuts
 from rnnkit.tasks.lifecycle import Run, train
 from rnnkit.training import TrainConfig
 
@@ -142,7 +142,7 @@ def test_recursive_refuses_covariates():
 
 
 def test_a_run_loads_predicts_and_keeps_its_scaler(tmp_path):
-    from rnnkit.tasks.forecast_commands import predict
+    from rnnkit.tasks.forecast.commands import predict
 
     path = tmp_path / "sine.csv"
     sine().rename("y").to_csv(path, index_label="date")

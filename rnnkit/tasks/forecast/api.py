@@ -1,6 +1,6 @@
 """Forecasting from Python, the way darts and statsmodels users expect::
 
-    from rnnkit.tasks.forecast_api import Forecaster
+    from rnnkit.tasks.forecast.api import Forecaster
     model = Forecaster(horizon=12).fit(series)   # numpy (N,), pandas Series or DataFrame
     model.predict(24)                            # the same kind: dates continue the index
 

@@ -1,7 +1,7 @@
 """`rnnkit forecast compare|predict|eval`: backtests, future values, a run's scores.
 
 ``compare`` runs every classic model and the RNN strategies over the same origins
-(rnnkit.tasks.forecast_backtest) and writes compare.md, compare.json, forecast.png and
+(rnnkit.tasks.forecast.backtest) and writes compare.md, compare.json, forecast.png and
 errors.png; ``predict`` forecasts past the end of the series with a trained run;
 ``eval`` scores a run's test split next to the baselines.
 """
@@ -18,9 +18,9 @@ from rnnkit.analysis.forecast_plots import plot_forecasts, plot_step_errors
 from rnnkit.baselines.metrics import METRICS
 from rnnkit.config import Config, require
 from rnnkit.data.atomic import write_text_atomic
-from rnnkit.tasks.base import Console
+from rnnkit.tasks.contract import Console
 from rnnkit.tasks.forecast import ForecastConfig, ForecastTask
-from rnnkit.tasks.forecast_backtest import BacktestConfig, Fold, backtest
+from rnnkit.tasks.forecast.backtest import BacktestConfig, Fold, backtest
 from rnnkit.tasks.lifecycle import check_fingerprint, load, model_group, train_group
 from rnnkit.tasks.registry import Command, Group, register_command
 from rnnkit.training.rundir import write_json

@@ -14,7 +14,7 @@ from typing import Any
 
 from rnnkit.config import Config, require
 from rnnkit.generation import SamplingConfig
-from rnnkit.tasks.base import Console
+from rnnkit.tasks.contract import Console
 from rnnkit.tasks.lifecycle import (
     RunOptions,
     check_fingerprint,
@@ -24,9 +24,9 @@ from rnnkit.tasks.lifecycle import (
     train_group,
 )
 from rnnkit.tasks.lm import LMTask
-from rnnkit.tasks.lm_data import best_baseline, ngram_baselines
-from rnnkit.tasks.lm_fill import fill
-from rnnkit.tasks.lm_generate import beam_texts, generate_text
+from rnnkit.tasks.lm.data import best_baseline, ngram_baselines
+from rnnkit.tasks.lm.fill import fill
+from rnnkit.tasks.lm.generate import beam_texts, generate_text
 from rnnkit.tasks.registry import Command, Group, register_command
 from rnnkit.training.rundir import read_json, write_json
 

@@ -19,7 +19,7 @@ from torch import nn
 
 from rnnkit.config import Config, require
 from rnnkit.models.regressor import NextStepRegressor, RegressorConfig
-from rnnkit.tasks.base import Task
+from rnnkit.tasks.contract import Task
 from rnnkit.tasks.registry import register_task
 from rnnkit.training import StreamBatches, TrainConfig, count_items, to_device
 from rnnkit.training.evaluation import loss_sum

@@ -29,7 +29,7 @@ from rnnkit.data.longrange import (
     copy_batch,
 )
 from rnnkit.models.sequence import ManyToMany, ManyToOne, SeqBatch, SequenceConfig
-from rnnkit.tasks.base import Task
+from rnnkit.tasks.contract import Task
 from rnnkit.tasks.registry import register_alias, register_group, register_task
 from rnnkit.training import TrainConfig
 

@@ -6,7 +6,7 @@ once on the next h steps — by default the last h steps of the series, the hold
 MAE, RMSE, MAPE, sMAPE and MASE next to mean, naive, seasonal naive, drift, AR(p), the
 Markov model, SARIMA and exponential smoothing fitted on the same observed steps
 (rnnkit.baselines.forecast). Backtests over several origins, predictions and the
-comparison table are in rnnkit.tasks.forecast_commands.
+comparison table are in rnnkit.tasks.forecast.commands.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from rnnkit.data.corpora import file_identity
 from rnnkit.data.scaling import Scaler
 from rnnkit.data.series import DATASETS, Series, SeriesConfig, load_series
 from rnnkit.models.forecaster import ForecastBatch, ForecasterConfig, RNNForecaster
-from rnnkit.tasks.base import Task
-from rnnkit.tasks.forecast_data import Prepared, prepare
+from rnnkit.tasks.contract import Task
+from rnnkit.tasks.forecast.data import Prepared, prepare
 from rnnkit.tasks.registry import register_group, register_task
 from rnnkit.training import TrainConfig
 from rnnkit.training.batches import ShuffledBatches
@@ -114,7 +114,7 @@ class ForecastTask(Task):
     def __init__(self, config: ForecastConfig, *, series: Series | None = None, **env: Any) -> None:
         super().__init__(config, **env)
         self._scaler: Scaler | None = None
-        if series is not None:  # given in Python (rnnkit.tasks.forecast_api.Forecaster)
+        if series is not None:  # given in Python (rnnkit.tasks.forecast.api.Forecaster)
             self.__dict__["series"] = series
 
     # -- data -------------------------------------------------------------------------

@@ -6,7 +6,7 @@ sentence s is scored by both directions of the model:
     score(s) = log P_fwd(s) + log P_bwd(s)
 
 where P_fwd reads s left to right and P_bwd right to left (each starting after a line
-break, see rnnkit.tasks.lm_generate.context_id). Both are estimates of the probability
+break, see rnnkit.tasks.lm.generate.context_id). Both are estimates of the probability
 of the same sentence, so the sum is the log of their product (a product of experts;
 dividing by 2 gives the log geometric mean and the same ranking). Unlike a
 left-context-only score it sees the words after the blank, and unlike a per-token
@@ -32,7 +32,7 @@ from rnnkit.data import Tokenizer
 from rnnkit.generation import SamplingConfig
 from rnnkit.generation.decode import decode
 from rnnkit.models.lm import LanguageModel
-from rnnkit.tasks.lm_generate import beam_texts, context_id, generate_text
+from rnnkit.tasks.lm.generate import beam_texts, context_id, generate_text
 
 BLANK = "___"
 WORD = re.compile(r"\s*([\w'-]*\w)")  # the first word of a continuation

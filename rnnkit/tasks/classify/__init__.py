@@ -6,7 +6,7 @@ official test split is kept; validation is always carved from the training part)
 trains rnnkit.models.classifier on the training split, keeps the checkpoint with the
 best validation loss, scores the test split once, and fits every applicable baseline
 (rnnkit.baselines.classify) on the same splits. Predictions, evaluation and the
-pictures are in rnnkit.tasks.classify_commands.
+pictures are in rnnkit.tasks.classify.commands.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from rnnkit.data.labelled import Labelled, balanced_weights, stratified_split
 from rnnkit.data.labelled_sets import DATASETS, load_labelled
 from rnnkit.models.classifier import Classifier, ClassifierConfig
 from rnnkit.models.sequence import SeqBatch
-from rnnkit.tasks.base import Task
-from rnnkit.tasks.classify_data import Encoder, collate
-from rnnkit.tasks.classify_report import table, write_figures
+from rnnkit.tasks.classify.data import Encoder, collate
+from rnnkit.tasks.classify.report import table, write_figures
+from rnnkit.tasks.contract import Task
 from rnnkit.tasks.lifecycle import Loaded, load
 from rnnkit.tasks.registry import register_group, register_task
 from rnnkit.training import TrainConfig

@@ -6,7 +6,7 @@ between languages (num2words), or a user TSV corpus (rnnkit.data.parallel). The 
 the checkpoint with the best validation loss is kept; the test split (and, for dates,
 the held-out formats) is written once by greedy or beam search and scored next to a
 baseline on the same pairs: dateutil's parser for dates, the copy of the source
-otherwise. ``translate`` and ``eval`` are in rnnkit.tasks.seq2seq_commands.
+otherwise. ``translate`` and ``eval`` are in rnnkit.tasks.seq2seq.commands.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from rnnkit.data.corpora import file_identity
 from rnnkit.data.parallel import Parallel, load_parallel
 from rnnkit.models.seq2seq import PairBatch, Seq2Seq, Seq2SeqConfig
 from rnnkit.tasks.registry import register_group, register_task
-from rnnkit.tasks.seq2seq_data import Codec, collate, split
-from rnnkit.tasks.writer import (
+from rnnkit.tasks.writing import (
     ScheduledBatches,
     WritingTask,
     teacher_forcing,
 )
+from rnnkit.tasks.writing.codec import Codec, collate, split
 from rnnkit.training import TrainConfig
 from rnnkit.training.batches import ShuffledBatches
 

@@ -6,7 +6,7 @@ same training split and scored on the same tokens.
 
 Run directory: config.json (with the corpus fingerprint), vocab.json (the tokenizer),
 last/ and best/ checkpoints, metrics.jsonl, baselines.json and result.json. The
-commands that use a trained run (sample, eval, fill, demo) are in rnnkit.tasks.lm_commands.
+commands that use a trained run (sample, eval, fill, demo) are in rnnkit.tasks.lm.commands.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from rnnkit.data import TextData, TextDataConfig, Tokenizer, load_corpus, load_t
 from rnnkit.data.corpora import cache_root
 from rnnkit.data.tokenize import tokenizer_from_json
 from rnnkit.models.lm import LanguageModel, LMBatch, LMConfig
-from rnnkit.tasks.base import Task
-from rnnkit.tasks.lm_data import LMStreams, best_baseline, evaluate_lm, ngram_baselines
-from rnnkit.tasks.lm_generate import generate_text
+from rnnkit.tasks.contract import Task
+from rnnkit.tasks.lm.data import LMStreams, best_baseline, evaluate_lm, ngram_baselines
+from rnnkit.tasks.lm.generate import generate_text
 from rnnkit.tasks.registry import register_group, register_task
 from rnnkit.training import TrainConfig
 from rnnkit.training.tbptt import TBPTTConfig

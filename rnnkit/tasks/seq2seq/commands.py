@@ -17,11 +17,11 @@ from rnnkit.analysis.attention_plots import plot_attention
 from rnnkit.baselines.translation import METRICS
 from rnnkit.config import Config, require
 from rnnkit.generation.sampling import SamplingConfig
-from rnnkit.tasks.base import Console
+from rnnkit.tasks.contract import Console
 from rnnkit.tasks.lifecycle import aggregate, check_fingerprint, load, seed_runs
 from rnnkit.tasks.registry import Command, Group, register_command
 from rnnkit.tasks.seq2seq import Seq2SeqTask
-from rnnkit.tasks.seq2seq_report import attention_maps, table
+from rnnkit.tasks.writing.report import attention_maps, table
 
 
 @dataclass

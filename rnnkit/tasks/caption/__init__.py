@@ -26,10 +26,10 @@ from rnnkit.data.parallel import check_language, number_words
 from rnnkit.data.strips import DigitPools, digit_pools, strips
 from rnnkit.models.captioner import CaptionConfig, Captioner, ImageBatch
 from rnnkit.tasks.registry import register_group, register_task
-from rnnkit.tasks.seq2seq_data import Codec, shifted
-from rnnkit.tasks.writer import (
+from rnnkit.tasks.writing import (
     WritingTask,
 )
+from rnnkit.tasks.writing.codec import Codec, shifted
 from rnnkit.training import TrainConfig
 
 register_group(

@@ -10,7 +10,7 @@ import torch
 
 from rnnkit.generation.sampling import SamplingConfig, sample_token
 from rnnkit.models.conditional import ConditionalLM
-from rnnkit.tasks.names_data import MAX_LENGTH, PAD, Encoder
+from rnnkit.tasks.names.data import MAX_LENGTH, PAD, Encoder
 
 
 @torch.no_grad()

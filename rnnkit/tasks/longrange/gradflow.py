@@ -18,7 +18,7 @@ from rnnkit.analysis.plots import plot_gradflow
 from rnnkit.config import Config, require
 from rnnkit.layers import CellOptions
 from rnnkit.models.sequence import SeqBatch, SequenceConfig
-from rnnkit.tasks.base import Console
+from rnnkit.tasks.contract import Console
 from rnnkit.tasks.lifecycle import load
 from rnnkit.tasks.longrange import AddingConfig, AddingTask, LongRangeTask
 from rnnkit.tasks.registry import Command, Group, register_command

@@ -22,7 +22,7 @@ from rnnkit.baselines.forecast import BASELINES, BaselineConfig
 from rnnkit.baselines.metrics import METRICS, pooled_errors
 from rnnkit.config import Config, require
 from rnnkit.models.forecaster import ForecasterConfig, Strategy
-from rnnkit.tasks.base import Console
+from rnnkit.tasks.contract import Console
 from rnnkit.tasks.forecast import ForecastConfig, ForecastTask
 from rnnkit.tasks.lifecycle import Run, train
 from rnnkit.training import TrainConfig

@@ -1,7 +1,7 @@
 """The names data: which surnames, the character encoder, and the per-language n-grams.
 
 Shared by the names task (rnnkit.tasks.names) and name generation
-(rnnkit.tasks.names_generate).
+(rnnkit.tasks.names.generate).
 """
 
 from __future__ import annotations

@@ -17,11 +17,11 @@ import numpy as np
 from rnnkit.analysis.attention_plots import plot_attention
 from rnnkit.config import Config, require
 from rnnkit.data.strips import compose
-from rnnkit.tasks.base import Console
 from rnnkit.tasks.caption import CaptionTask
+from rnnkit.tasks.contract import Console
 from rnnkit.tasks.lifecycle import aggregate, load, seed_runs
 from rnnkit.tasks.registry import Command, Group, register_command
-from rnnkit.tasks.seq2seq_report import attention_maps, table
+from rnnkit.tasks.writing.report import attention_maps, table
 
 
 @dataclass

@@ -13,9 +13,9 @@ from typing import Any
 
 from rnnkit.config import Config, require
 from rnnkit.data.labelled import load_file
-from rnnkit.tasks.base import Console
 from rnnkit.tasks.classify import ClassifyTask, model_name
-from rnnkit.tasks.classify_report import table
+from rnnkit.tasks.classify.report import table
+from rnnkit.tasks.contract import Console
 from rnnkit.tasks.lifecycle import aggregate, check_fingerprint, load, seed_runs
 from rnnkit.tasks.registry import Command, Group, register_command
 

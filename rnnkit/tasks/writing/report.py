@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from rnnkit.analysis.attention_plots import AttentionMap, plot_attention, write_attention_page
-from rnnkit.tasks.seq2seq_data import split
+from rnnkit.tasks.writing.codec import split
 
 PAGE_EXAMPLES = 12
 SPLITS = ("val", "test", "heldout")

@@ -25,9 +25,9 @@ from rnnkit.baselines.translation import METRICS, scores
 from rnnkit.generation.batched import Hypothesis, beam_search_batch, decode_batch
 from rnnkit.generation.sampling import SamplingConfig
 from rnnkit.models.decoder import Decoder
-from rnnkit.tasks.base import Task
-from rnnkit.tasks.seq2seq_data import Codec
-from rnnkit.tasks.seq2seq_report import table, write_figures
+from rnnkit.tasks.contract import Task
+from rnnkit.tasks.writing.codec import Codec
+from rnnkit.tasks.writing.report import table, write_figures
 from rnnkit.training.batches import ShuffledBatches
 
 EVAL_BATCH = 256

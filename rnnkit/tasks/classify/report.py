@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from rnnkit.analysis.classify_plots import Sentence, plot_confusion, write_word_page
-from rnnkit.tasks.classify_data import collate
+from rnnkit.tasks.classify.data import collate
 
 KEYS = ("val_accuracy", "test_accuracy", "test_macro_f1")
 PAGE_SENTENCES = 16  # sentences on attention.html

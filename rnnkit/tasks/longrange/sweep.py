@@ -17,7 +17,7 @@ from rnnkit.config import Config, require
 from rnnkit.data.atomic import write_text_atomic
 from rnnkit.layers import CellType
 from rnnkit.models.sequence import SequenceConfig
-from rnnkit.tasks.base import Console
+from rnnkit.tasks.contract import Console
 from rnnkit.tasks.lifecycle import Run, RunOptions, model_group, train, train_group
 from rnnkit.tasks.longrange import AddingTask, CopyTask, LongRangeTask
 from rnnkit.tasks.registry import Command, Group, register_command

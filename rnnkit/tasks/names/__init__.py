@@ -1,10 +1,10 @@
 """Surnames conditioned on their language of origin: one-to-many generation.
 
-The names data (rnnkit.tasks.names_data), a `ConditionalLM` whose initial state comes
+The names data (rnnkit.tasks.names.data), a `ConditionalLM` whose initial state comes
 from the language, validation and test nats per character (every letter and the end of
 the name) next to per-language Kneser-Ney n-gram models on the same split, and
 `rnnkit names sample`, which draws names one character at a time with the model's
-`step` (rnnkit.tasks.names_generate).
+`step` (rnnkit.tasks.names.generate).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from torch import nn
 from rnnkit.config import Config, require
 from rnnkit.generation.sampling import SamplingConfig
 from rnnkit.models.conditional import ConditionalBatch, ConditionalConfig, ConditionalLM
-from rnnkit.tasks.base import Console, Task
+from rnnkit.tasks.contract import Console, Task
 from rnnkit.tasks.lifecycle import load
-from rnnkit.tasks.names_data import (
+from rnnkit.tasks.names.data import (
     BASELINE_ORDERS,
     BOS,
     TOKENS,
@@ -31,7 +31,7 @@ from rnnkit.tasks.names_data import (
     NamesTaskConfig,
     baseline_xent,
 )
-from rnnkit.tasks.names_generate import generate
+from rnnkit.tasks.names.generate import generate
 from rnnkit.tasks.registry import Command, Group, register_command, register_group, register_task
 from rnnkit.training import TrainConfig
 from rnnkit.training.batches import ShuffledBatches
