@@ -70,11 +70,10 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
         **options: Any,
     ) -> None:
         super().__init__()
-        torch_nn = (num_layers, bias, batch_first, dropout, bidirectional, proj_size)
-        options = CellOptions(**options)
+        torch_nn = (input_size, hidden_size, num_layers, bias, batch_first, dropout)
         self.config = RecurrentConfig(
-            self.cell_type, input_size, hidden_size, *torch_nn, backend, options
-        )  # type: ignore[arg-type]
+            self.cell_type, *torch_nn, bidirectional, proj_size, backend, CellOptions(**options)
+        )
         if dropout > 0 and num_layers == 1:
             warnings.warn(  # as torch.nn does: the last layer's output is never dropped
                 "dropout option adds dropout after all but last recurrent layer, so non-zero "
