@@ -47,7 +47,7 @@ def choose(cell: RecurrentCell, *, native: bool, fused: bool) -> str:
     every other cell on the CPU in float32/float64 where the kernels built, and for
     minGRU/minLSTM everywhere (their scan: the C loop, else a parallel scan); native
     where it can run; the reference loop otherwise."""
-    on_cpu = cell.reference_tensor().device.type == "cpu"
+    on_cpu = cell.weight_ih.device.type == "cpu"
     if native and (not on_cpu or native_mode(cell) == "LSTM"):
         return "native"
     if fused and usable(cell):  # usable: the CPU, but minGRU/minLSTM anywhere

@@ -274,6 +274,8 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
 
     def _check_hx(self, hx: Any, prep: Prepared) -> Stacked | None:
         """Validate the caller's initial state; returns it stacked (L*D, B, *) or None."""
+        if hx is None:
+            return None
         sizes = self._cells[0][0].state_sizes()
         name = type(self).__name__
         return check_hx(hx, prep, sizes=sizes, count=self._count, layer=name, like=self._like())
