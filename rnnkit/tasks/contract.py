@@ -1,47 +1,71 @@
 """The task contract: what one problem family (lm, names, adding, ...) provides.
 
-A task is one class in one module under ``rnnkit/tasks/``, registered with
-``@register_task``. It declares its configs and defaults as class attributes and
-implements a handful of methods; the generic lifecycle (rnnkit.tasks.lifecycle) does
-everything tasks share — run directory, resume checks, seeding, sharding, the trainer,
-restoring the best weights, scoring the test split once, result.json — and the
-command line builds its ``train`` command (flags included) from these declarations.
+A task is the problem and its data: no trained model, no results and no command line
+live on it. The generic lifecycle (rnnkit.tasks.lifecycle) does everything tasks share
+— run directory, resume checks, seeding, sharding, the trainer, restoring the best
+weights, scoring the held-out splits once, result.json — and hands the task a
+:class:`Finished` record to report on. How a task looks on the command line (command,
+help, defaults, presets, units) is declared where it is registered
+(rnnkit.tasks.registry.register_task), not here.
 
-    @register_task
     class AddingTask(Task):
-        name = "adding"                       # config.json "task"
-        command = ("longrange", "adding")     # rnnkit longrange adding ...
-        Config = AddingConfig                 # the task's data/problem config
-        Model = SequenceConfig                # its model config
-        derived = ("input_size", ...)         # model fields the task sets itself
+        Config = AddingConfig                   # the task's data/problem config
+        Model = SequenceConfig                  # its model config
+        def model_config(self, requested): ...  # fill what the data decides (vocabulary)
+        def build_model(self, config): ...      # an nn.Module following the model contract
+        def batches(self, train, model): ...    # epoch -> global training batches
+        def evaluate(self, model, split): ...   # Evaluation({"val_loss": ...}, outputs)
+        def report(self, run): ...              # the task's part of result.json
 
-        def build_model(self, config): ...    # an nn.Module following the model contract
-        def batches(self, train, model): ...  # epoch -> global training batches
-        def evaluate(self, model, split): ... # {"val_loss": ...}
-        def report(self, summary, metrics, baselines): ...
-
-Methods are called in this order by ``lifecycle.train``: ``model_config`` (loads the
-data it needs), ``fingerprint``, ``build_model``, ``batches``, ``evaluate("val")``
-during training, then ``evaluate`` of every split in ``held_out``, ``baselines`` and
-``report`` once at the end, then ``figures``; ``artefacts`` are saved with the run and given back to
-``restore`` by ``lifecycle.load``.
+Capabilities that work on any task (``rnnkit inspect``) ask for more through small
+protocols of their own (rnnkit.tasks.inspect.Inspectable), which a task may implement.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from torch import nn
 
 from rnnkit.config import Config
-from rnnkit.models.recurrent import RecurrentModelConfig
 from rnnkit.training import TrainConfig
 from rnnkit.training.progress import Progress
 
 BatchSource = Callable[[int], Iterable[Any]]  # epoch -> that epoch's global batches
+Saved = Callable[[str], Any]  # a run's artefact by name: RUN/<name>.json, read
+
+
+@dataclass
+class Evaluation:
+    """A model scored on one split: its metrics, and what a report or figure shows."""
+
+    metrics: dict[str, float]  # "{split}_loss" and the task's own, one number each
+    outputs: Any = None  # the written texts, forecasts, confusion matrix ... (task's own)
+
+
+@dataclass
+class Finished:
+    """A trained (or reloaded) model with everything measured of it, for reports."""
+
+    model: nn.Module  # the best weights, in eval mode
+    config: Any  # its model config
+    summary: dict[str, Any] = field(default_factory=dict)  # the trainer's ({} when reloaded)
+    evaluations: dict[str, Evaluation] = field(default_factory=dict)  # split -> evaluation
+    baselines: dict[str, Any] = field(default_factory=dict)  # the task's baselines
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """Every split's metrics in one dict (``val_loss``, ``test_accuracy``, ...)."""
+        return {k: v for e in self.evaluations.values() for k, v in e.metrics.items()}
+
+    def outputs(self, split: str) -> Any:
+        """What the evaluation of ``split`` kept (None if the split was not evaluated)."""
+        found = self.evaluations.get(split)
+        return None if found is None else found.outputs
 
 
 class Console(Protocol):
@@ -59,40 +83,20 @@ class Console(Protocol):
 class Task(ABC):
     """One problem family behind the generic lifecycle; see the module docstring."""
 
-    name: ClassVar[str]  # registry key and config.json "task"
-    command: ClassVar[tuple[str, ...]]  # CLI path of the train command
-    help: ClassVar[str]  # one line for `rnnkit --help`
-    description: ClassVar[str] = ""  # the train command's --help text
-    noun: ClassVar[str] = ""  # "a ___ run" in errors (default: the name)
-    Config: ClassVar[type[Config]]  # the task's own data/problem config
-    Model: ClassVar[type[RecurrentModelConfig]]  # its model config
-    derived: ClassVar[tuple[str, ...]] = ()  # model fields the task fills in (not flags)
-    model_defaults: ClassVar[dict[str, Any]] = {}  # model defaults of this task
-    train_defaults: ClassVar[dict[str, Any]] = {}  # TrainConfig defaults of this task
-    resumable: ClassVar[tuple[str, ...]] = ()  # task-config fields a resume may change
-    not_flags: ClassVar[tuple[str, ...]] = ()  # task-config fields no flag offers (dotted)
-    required: ClassVar[tuple[str, ...]] = ()  # task-config fields whose flag must be given
-    held_out: ClassVar[tuple[str, ...]] = ("val", "test")  # splits scored at the end
-    threads: ClassVar[int | None] = None  # default --threads (None: torch's choice)
-    unit: ClassVar[str] = "seq"  # what the progress display counts per second
+    Config: ClassVar[type[Config]]  # the task's data/problem config
+    Model: ClassVar[type[Config]]  # its model config (a RecurrentModelConfig)
+    held_out: ClassVar[tuple[str, ...]] = ("val", "test")  # splits scored once at the end
     carry_state: ClassVar[bool] = False  # truncated BPTT: carry the state between batches
 
-    def __init__(self, config: Any, *, cache_dir: str | Path | None = None) -> None:
+    def __init__(
+        self, config: Any, *, saved: Saved | None = None, cache_dir: str | Path | None = None
+    ) -> None:
         self.config = config
+        self.saved = saved  # a trained run's artefacts (None: a task about to be trained)
         self.cache_dir = cache_dir
-        self.model: nn.Module | None = None  # set by lifecycle.train: the trained model
-
-    # -- building and training ------------------------------------------------------
-
-    @classmethod
-    def presets(cls, config: Any) -> dict[str, dict[str, Any]]:
-        """Defaults that depend on the task config (a dataset's own budget or width), as
-        {"model": {...}, "train": {...}}; the train command applies them under the flags."""
-        return {}
 
     def model_config(self, requested: Any) -> Any:
-        """The model config to train: ``requested`` with the ``derived`` fields filled
-        from the data (vocabulary size, classes, ...)."""
+        """``requested`` with the fields the data decides (vocabulary, classes) filled in."""
         return requested
 
     @abstractmethod
@@ -101,74 +105,36 @@ class Task(ABC):
 
     @abstractmethod
     def batches(self, train: TrainConfig, model: Any) -> BatchSource:
-        """Training batches for ``model`` (its config): ``epoch -> global batches`` of
-        ``train.batch_size``, deterministic in (train.seed, epoch). The lifecycle shards
-        them over ranks; a ``len()`` (batches per epoch) lets ``--epochs`` show a total."""
+        """``epoch -> global batches`` of ``train.batch_size``, deterministic in
+        (train.seed, epoch); the lifecycle shards them. A ``len()`` lets ``--epochs``
+        show a total."""
 
     @abstractmethod
-    def evaluate(self, model: nn.Module, split: str) -> dict[str, float]:
-        """Metrics of ``model`` on ``split``: ``{split}_loss`` and the task's own."""
+    def evaluate(self, model: nn.Module, split: str) -> Evaluation:
+        """``model`` (in eval mode, no gradients) scored on ``split``."""
 
     def baselines(self) -> dict[str, Any]:
         """Non-neural baselines on the same held-out splits and metrics (rank 0 only)."""
         return {}
 
     @abstractmethod
-    def report(
-        self, summary: dict[str, Any], metrics: dict[str, float], baselines: dict[str, Any]
-    ) -> dict[str, Any]:
-        """The task's part of result.json, from the trainer's summary, the final metrics
-        (every split of ``held_out``) and the baselines."""
+    def report(self, run: Finished) -> dict[str, Any]:
+        """The task's part of result.json (and of ``eval``'s result)."""
 
-    def figures(self, result: dict[str, Any], root: Path) -> list[Path]:
-        """Pictures of a finished run (PNG, HTML) written into its directory ``root``."""
+    def figures(self, run: Finished, root: Path) -> list[Path]:
+        """Pictures of a finished run (PNG, HTML) written into ``root``."""
         return []
 
-    # -- runs -----------------------------------------------------------------------
+    def artefacts(self, run: Finished | None = None) -> dict[str, Any]:
+        """JSON saved with a run as RUN/<name>.json (vocabulary, scaler, ...), read back
+        through ``saved``; with ``run``, also what its evaluation produced."""
+        return {}
 
     def fingerprint(self) -> dict[str, Any] | None:
         """What identifies the data beyond the config (files: path, size, hash), or None."""
         return None
 
-    def artefacts(self) -> dict[str, Any]:
-        """JSON artefacts saved with a run as RUN/<name>.json (vocabulary, scaler, ...)."""
-        return {}
-
-    def restore(self, artefact: Callable[[str], Any]) -> None:
-        """Take back what ``artefacts`` saved; ``artefact(name)`` reads RUN/<name>.json."""
-        return None
-
-    @classmethod
-    def upgrade(cls, config: dict[str, Any]) -> dict[str, Any]:
-        """config.json of an older rnnkit in today's layout (renamed or moved fields)."""
-        return config
-
-    # -- what the command line prints ---------------------------------------------------
-
-    def headline(self, model: Any, train: TrainConfig) -> str:
-        """The line printed before training starts."""
-        budget = f"{train.steps} steps" if train.steps else f"{train.minutes:g} min"
-        return f"{self.name}: {model.cell.upper()} H={model.hidden_size}, up to {budget}"
-
-    @staticmethod
-    def describe(result: dict[str, Any]) -> str:
-        """The lines printed after training, from result.json."""
-        return f"after {result['steps']} steps ({result['seconds']:.0f} s)"
-
-    # -- `rnnkit inspect` -------------------------------------------------------------
-
-    def inspect_input(self, model: nn.Module, text: str | None, seed: int) -> tuple[Any, list[str]]:
-        """One batch of one sequence and a label per step, for ``rnnkit inspect``.
-
-        The model must have ``features(batch.x)`` (the recurrent layer's input) and
-        ``rnn`` (the layer). ``text`` is the user's ``--input``; None: choose one by seed.
-        """
-        raise ValueError(f"runs of task {self.name!r} cannot be inspected")
-
-    def inspect_state(self, model: nn.Module, batch: Any) -> Any:
-        """The recurrent layer's initial state for ``inspect_input``'s batch (None: zeros)."""
-        return None
-
-
-def noun(cls: type[Task]) -> str:
-    return cls.noun or cls.name
+    @property
+    def loaded(self) -> bool:
+        """A trained run read back: its weights come from a checkpoint."""
+        return self.saved is not None

@@ -26,9 +26,7 @@ from rnnkit.data.parallel import check_language, number_words
 from rnnkit.data.strips import DigitPools, digit_pools, strips
 from rnnkit.models.captioner import CaptionConfig, Captioner, ImageBatch
 from rnnkit.tasks.registry import register_group, register_task
-from rnnkit.tasks.writing import (
-    WritingTask,
-)
+from rnnkit.tasks.writing import FACE, TRAIN_DEFAULTS, WritingTask
 from rnnkit.tasks.writing.codec import Codec, shifted
 from rnnkit.training import TrainConfig
 
@@ -88,14 +86,20 @@ class StripBatches:
             )
 
 
-@register_task
-class CaptionTask(WritingTask):
-    """A CNN-encoder, recurrent-decoder captioner next to a digit-classifier pipeline."""
+def headline(task: CaptionTask, model: CaptionConfig, train: TrainConfig) -> str:
+    n = len(task.pools.digits["train"])
+    return (
+        f"caption digit strips: {n} training digit images, {task.config.eval_size} test "
+        f"strips; {model.encoder.upper()} + {model.cell.upper()} H={model.hidden_size}, "
+        f"attention {model.attention}, up to {train.steps} steps"
+    )
 
-    name = "caption"
-    command = ("caption", "train")
-    help = "train an image captioner (digit strips -> number words) next to a baseline"
-    description = (
+
+@register_task(
+    "caption",
+    command=("caption", "train"),
+    help="train an image captioner (digit strips -> number words) next to a baseline",
+    description=(
         "Train a captioner: a small CNN (--encoder cnn|mlp), shared by the 8-pixel column "
         "blocks and first trained to classify the training digits (--pretrain-steps), "
         "encodes a strip of 1-4 handwritten digits to the decoder's initial state "
@@ -103,20 +107,26 @@ class CaptionTask(WritingTask):
         "additive|dot|general); the decoder writes the number in words. "
         "Test strips use digit images never seen in training, scored once next to a "
         "digit-classifier + num2words pipeline."
-    )
-    Config = CaptionDataConfig
-    Model = CaptionConfig
-    derived = ("target_vocab", "max_output", "image_height", "image_width")
-    model_defaults = {
+    ),
+    derived=("target_vocab", "max_output", "image_height", "image_width"),
+    model_defaults={
         "cell": "gru",
         "hidden_size": 128,
         "embed_size": 32,
         "attention": "none",
         "dropout": 0.1,
-    }
-    train_defaults = {**WritingTask.train_defaults, "steps": 15000}
-    resumable = ("baselines",)
-    unit = "image"
+    },
+    train_defaults={**TRAIN_DEFAULTS, "steps": 15000},
+    resumable=("baselines",),
+    unit="image",
+    headline=headline,
+    **FACE,
+)
+class CaptionTask(WritingTask):
+    """A CNN-encoder, recurrent-decoder captioner next to a digit-classifier pipeline."""
+
+    Config = CaptionDataConfig
+    Model = CaptionConfig
 
     # -- data -------------------------------------------------------------------------
 
@@ -174,7 +184,7 @@ class CaptionTask(WritingTask):
 
     def build_model(self, config: CaptionConfig) -> nn.Module:
         model = Captioner(config)
-        if not self._restored and self.config.pretrain_steps:
+        if not self.loaded and self.config.pretrain_steps:
             pretrain_blocks(model, self.pools, self.config.pretrain_steps)
         return model
 
@@ -195,14 +205,6 @@ class CaptionTask(WritingTask):
         if split not in self.evaluation:
             return None
         return [f"{len(n)}-digit" for n in self.evaluation[split][2]]
-
-    def headline(self, model: CaptionConfig, train: TrainConfig) -> str:
-        n = len(self.pools.digits["train"])
-        return (
-            f"caption digit strips: {n} training digit images, {self.config.eval_size} test "
-            f"strips; {model.encoder.upper()} + {model.cell.upper()} H={model.hidden_size}, "
-            f"attention {model.attention}, up to {train.steps} steps"
-        )
 
 
 def pretrain_blocks(model: Captioner, pools: DigitPools, steps: int, batch: int = 64) -> float:

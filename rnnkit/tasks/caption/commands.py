@@ -1,9 +1,8 @@
-"""`rnnkit caption predict|eval`: caption images with a trained run, or score it again.
+"""`rnnkit caption predict`: caption images with a trained run.
 
 ``predict`` captions the strips of an ``.npz`` file (array ``images``, (N, 8, W) in
-[0, 1]) or strips it draws itself for ``--number`` values from the test images;
-``eval`` writes the validation and test strips again and scores them next to the
-digit-classifier baseline.
+[0, 1]) or strips it draws itself for ``--number`` values from the test images.
+``rnnkit caption eval`` is the generic eval command.
 """
 
 from __future__ import annotations
@@ -19,9 +18,9 @@ from rnnkit.config import Config, require
 from rnnkit.data.strips import compose
 from rnnkit.tasks.caption import CaptionTask
 from rnnkit.tasks.contract import Console
-from rnnkit.tasks.lifecycle import aggregate, load, seed_runs
+from rnnkit.tasks.lifecycle import load
 from rnnkit.tasks.registry import Command, Group, register_command
-from rnnkit.tasks.writing.report import attention_maps, table
+from rnnkit.tasks.writing.report import attention_maps
 
 
 @dataclass
@@ -67,7 +66,7 @@ def read_images(task: CaptionTask, options: CaptionPredictOptions, seed: int) ->
 
 def run_predict(console: Console, *, options: CaptionPredictOptions, seed: int) -> dict[str, Any]:
     loaded = load(options.run, expect=CaptionTask)
-    task: CaptionTask = loaded.task  # type: ignore[assignment]
+    task = loaded.task
     images = list(read_images(task, options, seed))
     hyps = task.write(loaded.model, images, beam=options.beam)
     captions = [task.decode_text(h.tokens) for h in hyps]
@@ -84,29 +83,6 @@ def run_predict(console: Console, *, options: CaptionPredictOptions, seed: int) 
     return {"captions": [{"input": s, "caption": c} for s, c in zip(shown, captions)]}
 
 
-@dataclass
-class CaptionEvalOptions(Config):
-    """Which run."""
-
-    run: str  # run directory of `rnnkit caption train` (or the --out of a --seeds run)
-
-
-def evaluate_run(path: str | Path) -> dict[str, Any]:
-    """The validation and test strips written and scored again, next to the baseline; a
-    directory of --seeds runs: every run, with the mean and standard deviation."""
-    runs = seed_runs(path)
-    if runs is not None:
-        return aggregate([evaluate_run(p) for p in runs])
-    loaded = load(path, expect=CaptionTask)
-    return loaded.task.rescore(loaded.model)  # type: ignore[attr-defined]
-
-
-def run_eval(console: Console, *, options: CaptionEvalOptions, seed: int) -> dict[str, Any]:
-    result = evaluate_run(options.run)
-    console.say(table(result))
-    return result
-
-
 register_command(
     Command(
         path=("caption", "predict"),
@@ -115,17 +91,6 @@ register_command(
         "for strips drawn from the test digit images (--number 312,7).",
         groups=(Group("options", CaptionPredictOptions, "captioning"),),
         run=run_predict,
-        threads=1,
-    )
-)
-register_command(
-    Command(
-        path=("caption", "eval"),
-        help="a run's scores next to the digit-classifier baseline",
-        description="Write the validation and test strips of a caption run again and score "
-        "them next to the digit-classifier + num2words baseline on the same strips.",
-        groups=(Group("options", CaptionEvalOptions, "run"),),
-        run=run_eval,
         threads=1,
     )
 )

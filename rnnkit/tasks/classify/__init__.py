@@ -11,26 +11,24 @@ pictures are in rnnkit.tasks.classify.commands.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
 from rnnkit.baselines.classify import Splits, metrics, run_baselines
-from rnnkit.config import Config, require
 from rnnkit.data.corpora import file_identity
 from rnnkit.data.labelled import Labelled, balanced_weights, stratified_split
 from rnnkit.data.labelled_sets import DATASETS, load_labelled
 from rnnkit.models.classifier import Classifier, ClassifierConfig
 from rnnkit.models.sequence import SeqBatch
-from rnnkit.tasks.classify.data import Encoder, collate
-from rnnkit.tasks.classify.report import table, write_figures
-from rnnkit.tasks.contract import Task
+from rnnkit.tasks.classify.config import PRESETS, ClassifyConfig
+from rnnkit.tasks.classify.data import Encoder, collate, start_from
+from rnnkit.tasks.classify.report import headline, model_name, table, write_figures
+from rnnkit.tasks.contract import Evaluation, Finished, Task
 from rnnkit.tasks.lifecycle import Loaded, load
 from rnnkit.tasks.registry import register_group, register_task
 from rnnkit.training import TrainConfig
@@ -44,68 +42,29 @@ register_group(
     "regression, VADER, character n-gram naive Bayes and 1-NN (Euclidean, DTW) baselines.",
 )
 EVAL_BATCH = 256
-PRESETS: dict[str, dict[str, dict[str, Any]]] = {  # a dataset's own defaults (under the flags),
-    # chosen on its training and validation splits (docs/classify.md)
-    "names": {"model": {"hidden_size": 128}, "train": {"steps": 8000}},  # 23 classes, 12k names
-    "japanese-vowels": {"model": {"noise": 0.8}, "train": {"steps": 1000, "keep": "last"}},
-    "digits": {"model": {"noise": 0.5}},
-    "sentiment": {"model": {"pool": "attention"}},  # the best pooling on validation
-}
 
 
-@dataclass
-class ClassifyConfig(Config):
-    """Which data, how it is split, encoded and balanced."""
-
-    data: str = "sentiment"  # sentiment, japanese-vowels, names, digits, or a file or folder
-    level: Literal["word", "char"] | None = None  # text tokens (None: the dataset's own)
-    max_vocab: int = 20000  # tokens kept, <unk> included; the rest read as <unk>
-    min_count: int = 2  # tokens seen fewer times in training read as <unk>
-    lowercase: bool = True  # fold text to lower case
-    max_length: int = 0  # keep the first N tokens or steps of each example (0: all)
-    text_column: str = "text"  # CSV/TSV column holding the text
-    label_column: str = "label"  # CSV/TSV column holding the label
-    test_fraction: float = 0.2  # share of each class held out as the test split (no official one)
-    val_fraction: float = 0.1  # share of each class's training examples kept for validation
-    split_seed: int = 0  # seed of the split (the same for every --seed)
-    balance: Literal["none", "weights", "sampling"] = "weights"  # for imbalanced classes
-    baselines: bool = True  # fit and score the baselines on the same splits
-    pretrained: str | None = None  # an `rnnkit lm train` run to start from (its tokenizer too)
-
-    def validate(self) -> None:
-        require(self, "max_vocab", self.max_vocab >= 2, "an integer >= 2")
-        for name in ("min_count", "max_length", "split_seed"):
-            require(self, name, getattr(self, name) >= 0, "an integer >= 0")
-        require(self, "test_fraction", 0 < self.test_fraction < 1, "in (0, 1)")
-        require(self, "val_fraction", 0 < self.val_fraction < 1, "in (0, 1)")
-
-
-@register_task
-class ClassifyTask(Task):
-    """A recurrent classifier next to the baselines, on one stratified split."""
-
-    name = "classify"
-    command = ("classify", "train")
-    help = "train a sequence classifier and score it next to the baselines"
-    description = (
+@register_task(
+    "classify",
+    command=("classify", "train"),
+    help="train a sequence classifier and score it next to the baselines",
+    description=(
         "Train a recurrent classifier (embedding or linear input, stacked and optionally "
         "bidirectional layer, --pool last|mean|max|attention) on a stratified split; "
         "choose the checkpoint on validation, score the test split once, next to the "
         "baselines on the same split. Writes confusion.png (and attention.html for text). "
         "The registered datasets preset a few defaults of their own (docs/classify.md); "
         "flags given win."
-    )
-    Config = ClassifyConfig
-    Model = ClassifierConfig
-    derived = ("vocab_size", "input_size", "num_classes", "class_weights")
-    model_defaults = {  # chosen by cross-validation on japanese-vowels and digits' training
+    ),
+    derived=("vocab_size", "input_size", "num_classes", "class_weights"),
+    model_defaults={  # chosen by cross-validation on japanese-vowels and digits' training
         "cell": "gru",  # splits (benchmarks/classify_tuning.py; docs/classify.md)
         "hidden_size": 64,
         "bidirectional": True,
         "pool": "last",
         "dropout": 0.2,
-    }
-    train_defaults = {
+    },
+    train_defaults={
         "steps": 2000,
         "minutes": 10.0,
         "batch_size": 32,
@@ -116,20 +75,22 @@ class ClassifyTask(Task):
         "clip": 1.0,
         "eval_every": 100,
         "log_every": 100,
-    }
-    resumable = ("baselines",)
-    threads = 1  # small recurrent models: one thread is the fastest on a shared CPU
-    unit = "seq"
+    },
+    presets=lambda config: PRESETS.get(config.data, {}),
+    resumable=("baselines",),
+    threads=1,  # small recurrent models: one thread is the fastest on a shared CPU
+    headline=headline,
+    describe=table,
+)
+class ClassifyTask(Task):
+    """A recurrent classifier next to the baselines, on one stratified split."""
+
+    Config = ClassifyConfig
+    Model = ClassifierConfig
 
     def __init__(self, config: ClassifyConfig, **env: Any) -> None:
         super().__init__(config, **env)
-        self._encoder: Encoder | None = None
-        self._restored = False  # a loaded run: its weights come from its checkpoint
-        self.test_metrics: dict[str, Any] | None = None  # the last test evaluation, in full
-
-    @classmethod
-    def presets(cls, config: ClassifyConfig) -> dict[str, dict[str, Any]]:
-        return PRESETS.get(config.data, {})
+        self._encoder = Encoder.from_dict(self.saved("encoder")) if self.saved else None
 
     # -- data -------------------------------------------------------------------------
 
@@ -218,7 +179,7 @@ class ClassifyTask(Task):
 
     def build_model(self, config: ClassifierConfig) -> nn.Module:
         model = Classifier(config)
-        if not self._restored and self.lm is not None:
+        if not self.loaded and self.lm is not None:
             start_from(model, self.lm.model)
         return model
 
@@ -238,32 +199,27 @@ class ClassifyTask(Task):
 
     @torch.no_grad()
     def predict(self, model: nn.Module, arrays: list[np.ndarray]) -> np.ndarray:
-        """Class probabilities (N, C) of encoded examples."""
-        was = model.training
-        model.eval()
-        try:
-            out = [
-                torch.softmax(model(collate(arrays[i : i + EVAL_BATCH])).prediction, -1)
-                for i in range(0, len(arrays), EVAL_BATCH)
-            ]
-        finally:
-            model.train(was)
+        """Class probabilities (N, C) of encoded examples (``model`` in eval mode)."""
+        out = [
+            torch.softmax(model(collate(arrays[i : i + EVAL_BATCH])).prediction, -1)
+            for i in range(0, len(arrays), EVAL_BATCH)
+        ]
         return torch.cat(out).double().numpy()
 
-    def evaluate(self, model: nn.Module, split: str) -> dict[str, float]:
+    def evaluate(self, model: nn.Module, split: str) -> Evaluation:
+        """Loss, accuracy and macro-F1; the outputs: every metric (confusion included)."""
         items, y = self.split_items(split)
         if not items:
-            return {}
+            return Evaluation({})
         p = self.predict(model, items)
         loss = float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None))))
         m = metrics(y, p.argmax(1), self.encoder.classes)
-        if split == "test":
-            self.test_metrics = m
-        return {
+        scores = {
             f"{split}_loss": loss,
             f"{split}_accuracy": m["accuracy"],
             f"{split}_macro_f1": m["macro_f1"],
         }
+        return Evaluation(scores, m)
 
     @cached_property
     def _baselines(self) -> dict[str, Any]:
@@ -272,25 +228,22 @@ class ClassifyTask(Task):
     def baselines(self) -> dict[str, Any]:
         return self._baselines if self.config.baselines else {}
 
-    def report(
-        self, summary: dict[str, Any], metrics: dict[str, float], baselines: dict[str, Any]
-    ) -> dict[str, Any]:
-        d = self.data
+    def report(self, run: Finished) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "data": d.name,
-            "model": model_name(self.model.config) if self.model is not None else "classifier",
+            "data": self.data.name,
+            "model": model_name(run.config),
             "classes": self.encoder.classes,
             "sizes": {k: len(v) for k, v in self.index.items()},
-            **metrics,
+            **run.metrics,
         }
-        if self.test_metrics is not None:
-            out["test"] = self.test_metrics
-        if baselines:
-            out["baselines"] = baselines
+        if run.outputs("test") is not None:
+            out["test"] = run.outputs("test")
+        if run.baselines:
+            out["baselines"] = run.baselines
         return out
 
-    def figures(self, result: dict[str, Any], root: Path) -> list[Path]:
-        return write_figures(self, result, root)
+    def figures(self, run: Finished, root: Path) -> list[Path]:
+        return write_figures(self, run, root)
 
     # -- runs -------------------------------------------------------------------------
 
@@ -301,25 +254,8 @@ class ClassifyTask(Task):
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         return {"source": "ClassifyConfig.data", "files": [file_identity(p) for p in files]}
 
-    def artefacts(self) -> dict[str, Any]:
+    def artefacts(self, run: Finished | None = None) -> dict[str, Any]:
         return {"encoder": self.encoder.to_dict()}
-
-    def restore(self, artefact: Callable[[str], Any]) -> None:
-        self._encoder = Encoder.from_dict(artefact("encoder"))
-        self._restored = True
-
-    @staticmethod
-    def describe(r: dict[str, Any]) -> str:
-        return table(r)
-
-    def headline(self, model: ClassifierConfig, train: TrainConfig) -> str:
-        d, sizes = self.data, {k: len(v) for k, v in self.index.items()}
-        what = model_name(model)
-        return (
-            f"classify {d.name}: {len(d.classes)} classes, {sizes['train']} train / "
-            f"{sizes['val']} val / {sizes['test']} test; {what} H={model.hidden_size}, "
-            f"up to {train.steps} steps"
-        )
 
     def inspect_input(self, model: nn.Module, text: str | None, seed: int) -> tuple[Any, list[str]]:
         """``--input``: a text for text runs, else the number of a test example (by seed)."""
@@ -335,28 +271,3 @@ class ClassifyTask(Task):
             raise ValueError(f"--input {n}: the test split has {len(test)} examples")
         x = self.encoded[test[n]]
         return collate([x]), enc.step_labels(x)
-
-
-def model_name(config: ClassifierConfig) -> str:
-    """E.g. "max-pooled biGRU"."""
-    return f"{config.pool}-pooled {'bi' if config.bidirectional else ''}{config.cell.upper()}"
-
-
-def start_from(model: Classifier, lm: nn.Module) -> list[str]:
-    """Copy a language model's embedding and layers into the classifier: the forward LM
-    into the forward direction, a backward LM into the reverse one; parameters whose shapes
-    differ (the upper layers of a bidirectional stack read 2H) keep their initialisation.
-    Returns the names of the parameters copied."""
-    source = {"embed.weight": lm.embedding.weight}
-    for name, p in lm.rnn.named_parameters():
-        source[f"rnn.{name}"] = p
-    if getattr(lm, "rnn_backward", None) is not None:
-        for name, p in lm.rnn_backward.named_parameters():
-            source[f"rnn.{name}_reverse"] = p
-    copied = []
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name in source and source[name].shape == p.shape:
-                p.copy_(source[name])
-                copied.append(name)
-    return copied

@@ -1,8 +1,7 @@
-"""`rnnkit classify predict|eval`, the results table and the pictures of a run.
+"""`rnnkit classify predict`: label texts or series with a trained run.
 
 ``predict`` labels texts (or the series of a file) with a trained run and gives each
-class's probability; ``eval`` scores a run's validation and test splits again next to
-every baseline on the same splits (a ``--seeds`` directory: every run, mean and std).
+class's probability. ``rnnkit classify eval`` is the generic eval command.
 """
 
 from __future__ import annotations
@@ -13,10 +12,9 @@ from typing import Any
 
 from rnnkit.config import Config, require
 from rnnkit.data.labelled import load_file
-from rnnkit.tasks.classify import ClassifyTask, model_name
-from rnnkit.tasks.classify.report import table
+from rnnkit.tasks.classify import ClassifyTask
 from rnnkit.tasks.contract import Console
-from rnnkit.tasks.lifecycle import aggregate, check_fingerprint, load, seed_runs
+from rnnkit.tasks.lifecycle import load
 from rnnkit.tasks.registry import Command, Group, register_command
 
 # -- predict -----------------------------------------------------------------------------
@@ -38,7 +36,7 @@ class PredictOptions(Config):
 def predict(path: str | Path, inputs: list[Any]) -> list[dict[str, Any]]:
     """Each input's label and class probabilities (texts, or (T, F) arrays of series)."""
     loaded = load(path, expect=ClassifyTask)
-    task: ClassifyTask = loaded.task  # type: ignore[assignment]
+    task = loaded.task
     enc = task.encoder
     p = task.predict(loaded.model, [enc.encode(x) for x in inputs])
     return [
@@ -85,46 +83,6 @@ def run_predict(console: Console, *, options: PredictOptions, seed: int) -> dict
     return {"predictions": [{**p, "input": s} for p, s in zip(predictions, shown, strict=True)]}
 
 
-# -- eval --------------------------------------------------------------------------------
-
-
-@dataclass
-class ClassifyEvalOptions(Config):
-    """Which run."""
-
-    run: str  # run directory of `rnnkit classify train` (or the --out of a --seeds run)
-
-
-def evaluate_run(path: str | Path) -> dict[str, Any]:
-    """A run's validation and test scores again, next to the baselines on the same splits;
-    a directory of --seeds runs: every run, with the mean and standard deviation."""
-    runs = seed_runs(path)
-    if runs is not None:
-        return aggregate([evaluate_run(p) for p in runs])
-    root = Path(path)
-    loaded = load(root, expect=ClassifyTask)
-    task: ClassifyTask = loaded.task  # type: ignore[assignment]
-    check_fingerprint(root, loaded.config, task)
-    scores: dict[str, float] = {}
-    for split in ("val", "test"):
-        scores.update(task.evaluate(loaded.model, split))
-    return {
-        "data": task.data.name,
-        "classes": task.encoder.classes,
-        "sizes": {k: len(v) for k, v in task.index.items()},
-        "model": model_name(loaded.model_config),
-        **scores,
-        "test": task.test_metrics,
-        "baselines": task.baselines(),
-    }
-
-
-def run_eval(console: Console, *, options: ClassifyEvalOptions, seed: int) -> dict[str, Any]:
-    result = evaluate_run(options.run)
-    console.say(table(result))
-    return result
-
-
 register_command(
     Command(
         path=("classify", "predict"),
@@ -134,15 +92,5 @@ register_command(
         "CSV/TSV, or .npz / .ts series); --json prints them all.",
         groups=(Group("options", PredictOptions, "prediction"),),
         run=run_predict,
-    )
-)
-register_command(
-    Command(
-        path=("classify", "eval"),
-        help="a run's scores next to every baseline on the same splits",
-        description="Score a classifier run's validation and test splits again, next to "
-        "every applicable baseline fitted on the same training split.",
-        groups=(Group("options", ClassifyEvalOptions, "run"),),
-        run=run_eval,
     )
 )

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from rnnkit.data.tokenize import Tokenizer, tokenizer_from_json
 from rnnkit.data.vocab import Vocab
@@ -134,3 +135,23 @@ def collate(arrays: Sequence[np.ndarray], y: Sequence[int] | None = None) -> Seq
         x[i, : len(a)] = torch.from_numpy(a)
     target = torch.tensor(list(y), dtype=torch.long) if y is not None else None
     return SeqBatch(x, target, lengths)
+
+
+def start_from(model: nn.Module, lm: nn.Module) -> list[str]:
+    """Copy a language model's embedding and layers into the classifier: the forward LM
+    into the forward direction, a backward LM into the reverse one; parameters whose shapes
+    differ (the upper layers of a bidirectional stack read 2H) keep their initialisation.
+    Returns the names of the parameters copied."""
+    source = {"embed.weight": lm.embedding.weight}
+    for name, p in lm.rnn.named_parameters():
+        source[f"rnn.{name}"] = p
+    if getattr(lm, "rnn_backward", None) is not None:
+        for name, p in lm.rnn_backward.named_parameters():
+            source[f"rnn.{name}_reverse"] = p
+    copied = []
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name in source and source[name].shape == p.shape:
+                p.copy_(source[name])
+                copied.append(name)
+    return copied

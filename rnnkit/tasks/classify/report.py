@@ -15,9 +15,27 @@ import torch
 
 from rnnkit.analysis.classify_plots import Sentence, plot_confusion, write_word_page
 from rnnkit.tasks.classify.data import collate
+from rnnkit.tasks.contract import Finished
 
 KEYS = ("val_accuracy", "test_accuracy", "test_macro_f1")
 PAGE_SENTENCES = 16  # sentences on attention.html
+
+
+# -- what the command line prints ---
+
+
+def headline(task: Any, model: Any, train: Any) -> str:
+    d, sizes = task.data, {k: len(v) for k, v in task.index.items()}
+    return (
+        f"classify {d.name}: {len(d.classes)} classes, {sizes['train']} train / "
+        f"{sizes['val']} val / {sizes['test']} test; {model_name(model)} H={model.hidden_size}, "
+        f"up to {train.steps} steps"
+    )
+
+
+def model_name(config: Any) -> str:
+    """E.g. "max-pooled biGRU"."""
+    return f"{config.pool}-pooled {'bi' if config.bidirectional else ''}{config.cell.upper()}"
 
 
 # -- the table ---------------------------------------------------------------------------
@@ -52,18 +70,16 @@ def _cell(m: dict[str, Any], key: str) -> str:
 # -- pictures ----------------------------------------------------------------------------
 
 
-def write_figures(task: Any, result: dict[str, Any], root: Path) -> list[Path]:
+def write_figures(task: Any, run: Finished, root: Path) -> list[Path]:
     """confusion.png of the test split; for text, attention.html of a few test sentences."""
     paths = []
-    if "test" in result:
-        title = f"{result['data']}: test accuracy {result['test_accuracy']:.3f}"
-        paths.append(
-            plot_confusion(
-                result["test"]["confusion"], result["classes"], root / "confusion.png", title=title
-            )
-        )
-    if task.encoder.kind == "text" and task.model is not None and task.index["test"]:
-        paths.append(word_page(task, task.model, root / "attention.html"))
+    test = run.outputs("test")
+    if test is not None:
+        title = f"{task.data.name}: test accuracy {test['accuracy']:.3f}"
+        where, classes = root / "confusion.png", task.encoder.classes
+        paths.append(plot_confusion(test["confusion"], classes, where, title=title))
+    if task.encoder.kind == "text" and task.index["test"]:
+        paths.append(word_page(task, run.model, root / "attention.html"))
     return paths
 
 
@@ -72,7 +88,6 @@ def word_weights(task: Any, model: Any, ids: np.ndarray) -> tuple[np.ndarray, li
     """(class probabilities (C,), one weight per token): the attention weights with
     attention pooling, else the drop in the predicted class's probability when the token
     is left out."""
-    model.eval()
     logits, attention = model.classify(collate([ids]))
     p = torch.softmax(logits, -1)[0]
     if attention is not None:

@@ -5,13 +5,15 @@ is split into a training stream (first 90%) and a validation stream (the rest). 
 small LSTM reads the training stream in lanes and chunks (rnnkit.training.tbptt),
 carrying its state across chunks, and predicts s_{t+1} from s_0..s_t. Its validation
 MSE (one lane over the whole validation stream) is compared with the naive forecast
-s_{t+1} = s_t. The series is drawn from the training seed.
+s_{t+1} = s_t. The series is drawn from ``--series-seed`` (runs of older rnnkit drew it
+from the training seed, and still do).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import torch
@@ -19,7 +21,7 @@ from torch import nn
 
 from rnnkit.config import Config, require
 from rnnkit.models.regressor import NextStepRegressor, RegressorConfig
-from rnnkit.tasks.contract import Task
+from rnnkit.tasks.contract import Evaluation, Finished, Task
 from rnnkit.tasks.registry import register_task
 from rnnkit.training import StreamBatches, TrainConfig, count_items, to_device
 from rnnkit.training.evaluation import loss_sum
@@ -35,6 +37,7 @@ class DemoConfig(Config):
     val_fraction: float = 0.1  # tail of the series held out for validation
     periods: tuple[float, ...] = (11.0, 23.5, 47.0)  # p_j: periods of the sines, in steps
     tbptt: TBPTTConfig = field(default_factory=lambda: TBPTTConfig(bptt=50))  # chunks
+    series_seed: int = 0  # seed the series is drawn from
 
     def validate(self) -> None:
         require(self, "length", self.length >= 100, "an integer >= 100")
@@ -60,21 +63,24 @@ def naive_mse(series: torch.Tensor) -> float:
     return float(((series[1:] - series[:-1]) ** 2).mean())
 
 
-@register_task
-class DemoTask(Task):
-    """Next-value prediction on a noisy sum of sines, against the naive forecast."""
+def upgrade(config: dict[str, Any]) -> dict[str, Any]:
+    """Runs of older rnnkit drew the series from the training seed."""
+    if "series_seed" in config["data"]:
+        return config
+    seed = config.get("train", {}).get("seed", 0)
+    return {**config, "data": {**config["data"], "series_seed": seed}}
 
-    name = "demo"
-    command = ("demo",)
-    help = "train a small LSTM on a synthetic series (about a minute)"
-    description = (
+
+@register_task(
+    "demo",
+    command=("demo",),
+    help="train a small LSTM on a synthetic series (about a minute)",
+    description=(
         "Next-value prediction on a long noisy sum of sines, trained by truncated BPTT "
         "with a small LSTM; compares with the naive forecast."
-    )
-    Config = DemoConfig
-    Model = RegressorConfig
-    derived = ("input_size", "output_size")
-    train_defaults = {
+    ),
+    derived=("input_size", "output_size"),
+    train_defaults={
         "steps": 1000,
         "batch_size": 32,
         "lr": 3e-3,
@@ -83,64 +89,60 @@ class DemoTask(Task):
         "schedule": "cosine",
         "warmup": 50,
         "clip": 1.0,
-    }
+    },
+    unit="values",
+    headline=lambda task, model, train: (
+        f"demo: {model.cell.upper()}(1, {model.hidden_size}) x{model.num_layers} on a sum of "
+        f"sines, {train.steps} steps, TBPTT k={task.config.tbptt.bptt}"
+    ),
+    describe=lambda r: (
+        f"validation MSE {r['val_loss']:.5f} (naive forecast: "
+        f"{r['naive_mse']:.5f}) after {r['step']} steps"
+    ),
+    upgrade=upgrade,
+)
+class DemoTask(Task):
+    """Next-value prediction on a noisy sum of sines, against the naive forecast."""
+
+    Config = DemoConfig
+    Model = RegressorConfig
     held_out = ("val",)
-    unit = "values"
     carry_state = True
 
-    def __init__(self, config: DemoConfig, **env: Any) -> None:
-        super().__init__(config, **env)
-        self._series: torch.Tensor | None = None
-        self.seed = 0
-
-    def series(self) -> tuple[torch.Tensor, torch.Tensor]:
+    @cached_property
+    def split(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The training and validation parts of the series, (N_train, 1) and (N_val, 1)."""
-        if self._series is None:
-            self._series = make_series(self.config, self.seed)
-        cut = int(len(self._series) * (1 - self.config.val_fraction))
-        return self._series[:cut], self._series[cut:]
+        series = make_series(self.config, self.config.series_seed)
+        cut = int(len(series) * (1 - self.config.val_fraction))
+        return series[:cut], series[cut:]
 
     def build_model(self, config: RegressorConfig) -> nn.Module:
         return NextStepRegressor(config)
 
     def batches(self, train: TrainConfig, model: RegressorConfig) -> StreamBatches:
-        self.seed, self._series = train.seed, None  # the series is drawn from the seed
         tbptt = self.config.tbptt
         return StreamBatches(
-            self.series()[0],
+            self.split[0],
             lanes=train.batch_size,
             bptt=tbptt.bptt,
             random=tbptt.bptt_random,
             seed=train.seed,
         )
 
-    def evaluate(self, model: nn.Module, split: str) -> dict[str, float]:
+    def evaluate(self, model: nn.Module, split: str) -> Evaluation:
         """MSE over the validation stream, read as one lane with the state carried."""
-        stream = StreamBatches(self.series()[1], lanes=1, bptt=self.config.tbptt.bptt)
+        stream = StreamBatches(self.split[1], lanes=1, bptt=self.config.tbptt.bptt)
         device = next(model.parameters()).device
         total, weight = loss_sum(
             model, stream(0), move=to_device, count=count_items, device=device, carry_state=True
         )
-        return {f"{split}_loss": total / weight}
+        return Evaluation({f"{split}_loss": total / weight})
 
     def baselines(self) -> dict[str, Any]:
-        return {"naive_mse": naive_mse(self.series()[1])}
+        return {"naive_mse": naive_mse(self.split[1])}
 
-    def report(
-        self, summary: dict[str, Any], metrics: dict[str, float], baselines: dict[str, Any]
-    ) -> dict[str, Any]:
+    def report(self, run: Finished) -> dict[str, Any]:
+        summary = run.summary
         out = {k: summary[k] for k in ("step", "epoch", "loss") if k in summary}
-        return {**out, **metrics, "best_val_loss": summary.get("best_val_loss"), **baselines}
-
-    def headline(self, model: RegressorConfig, train: TrainConfig) -> str:
-        return (
-            f"demo: {model.cell.upper()}(1, {model.hidden_size}) x{model.num_layers} on a sum of "
-            f"sines, {train.steps} steps, TBPTT k={self.config.tbptt.bptt}"
-        )
-
-    @staticmethod
-    def describe(r: dict[str, Any]) -> str:
-        return (
-            f"validation MSE {r['val_loss']:.5f} (naive forecast: "
-            f"{r['naive_mse']:.5f}) after {r['step']} steps"
-        )
+        best = {"best_val_loss": summary.get("best_val_loss")}
+        return {**out, **run.metrics, **best, **run.baselines}

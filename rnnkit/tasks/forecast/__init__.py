@@ -11,7 +11,6 @@ comparison table are in rnnkit.tasks.forecast.commands.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -22,14 +21,15 @@ import torch
 from torch import nn
 
 from rnnkit.baselines.forecast import BASELINES, BaselineConfig
-from rnnkit.baselines.metrics import forecast_errors
+from rnnkit.baselines.metrics import METRICS, forecast_errors
 from rnnkit.config import Config, require
 from rnnkit.data.corpora import file_identity
 from rnnkit.data.scaling import Scaler
 from rnnkit.data.series import DATASETS, Series, SeriesConfig, load_series
 from rnnkit.models.forecaster import ForecastBatch, ForecasterConfig, RNNForecaster
-from rnnkit.tasks.contract import Task
+from rnnkit.tasks.contract import Evaluation, Finished, Task
 from rnnkit.tasks.forecast.data import Prepared, prepare
+from rnnkit.tasks.forecast.report import describe, headline, markdown
 from rnnkit.tasks.registry import register_group, register_task
 from rnnkit.training import TrainConfig
 from rnnkit.training.batches import ShuffledBatches
@@ -82,40 +82,55 @@ def window_batches(windows: ForecastBatch, batch_size: int, seed: int) -> Shuffl
     return ShuffledBatches(len(windows), size, seed, make)
 
 
-@register_task
-class ForecastTask(Task):
-    """An RNN forecaster at one origin, against the classic models on the same split."""
+TRAIN_DEFAULTS = {  # chosen on validation splits before the last 36 months of
+    "steps": 2000,  # airpassengers (benchmarks/forecast_tuning.py; docs/forecast.md)
+    "minutes": 10.0,
+    "batch_size": 32,
+    "lr": 3e-3,
+    "weight_decay": 1e-4,
+    "schedule": "cosine",
+    "clip": 1.0,
+    "log_every": 100,
+}
 
-    name = "forecast"
-    command = ("forecast", "train")
-    help = "train an RNN forecaster and score it next to the classic models"
-    description = (
+
+@register_task(
+    "forecast",
+    command=("forecast", "train"),
+    help="train an RNN forecaster and score it next to the classic models",
+    description=(
         "Train on the observed part of a series and forecast the next --horizon steps "
         "(by default the last ones: the hold-out); report MAE, RMSE, MAPE, sMAPE and MASE "
         "next to mean, naive, seasonal naive, drift, AR(p), Markov, SARIMA and ETS."
-    )
+    ),
+    derived=("input_size", "future_size", "horizon"),
+    not_flags=("cut",),
+    train_defaults=TRAIN_DEFAULTS,
+    unit="window",
+    headline=headline,
+    describe=describe,
+    table=markdown,
+)
+class ForecastTask(Task):
+    """An RNN forecaster at one origin, against the classic models on the same split."""
+
     Config = ForecastConfig
     Model = ForecasterConfig
-    derived = ("input_size", "future_size", "horizon")
-    not_flags = ("cut",)
-    held_out = ("val", "test")
-    train_defaults = {  # chosen on validation splits before the last 36 months of
-        "steps": 2000,  # airpassengers (benchmarks/forecast_tuning.py; docs/forecast.md)
-        "minutes": 10.0,
-        "batch_size": 32,
-        "lr": 3e-3,
-        "weight_decay": 1e-4,
-        "schedule": "cosine",
-        "clip": 1.0,
-        "log_every": 100,
-    }
-    unit = "window"
 
-    def __init__(self, config: ForecastConfig, *, series: Series | None = None, **env: Any) -> None:
+    def __init__(
+        self,
+        config: ForecastConfig,
+        *,
+        series: Series | None = None,
+        scaler: Scaler | None = None,
+        **env: Any,
+    ) -> None:
         super().__init__(config, **env)
-        self._scaler: Scaler | None = None
         if series is not None:  # given in Python (rnnkit.tasks.forecast.api.Forecaster)
             self.__dict__["series"] = series
+        if scaler is None and self.saved is not None:
+            scaler = Scaler.from_dict(self.saved("scaler"))
+        self.scaler = scaler  # a trained run's (None: fitted on the observed steps)
 
     # -- data -------------------------------------------------------------------------
 
@@ -144,8 +159,8 @@ class ForecastTask(Task):
             calendar=c.calendar,
             trend=c.trend,
         )
-        if self._scaler is not None:  # a loaded run: the scaler it was trained with
-            prepared = prepare_with(prepared, self._scaler)
+        if self.scaler is not None:  # a loaded run: the scaler it was trained with
+            prepared = prepare_with(prepared, self.scaler)
         return prepared
 
     @property
@@ -168,18 +183,15 @@ class ForecastTask(Task):
         windows = self.data.windows(lasts, self.train_horizon)
         return window_batches(windows, train.batch_size, train.seed)
 
-    @torch.no_grad()
-    def evaluate(self, model: nn.Module, split: str) -> dict[str, float]:
+    def evaluate(self, model: nn.Module, split: str) -> Evaluation:
         """val: the scaled MSE of forecasts whose targets lie in the validation split;
-        test: the errors of the forecast of the test split, in the series' units."""
-        was = model.training
-        model.eval()
-        try:
-            if split == "val":
-                return self._validate(model)
-            return self.score(model)[0] if self.has_test else {}
-        finally:
-            model.train(was)
+        test: the errors of the forecast of the test split, in the series' units (and
+        the forecast)."""
+        if split == "val":
+            return Evaluation(self._validate(model))
+        if not self.has_test:
+            return Evaluation({})
+        return Evaluation(*self.score(model))
 
     def _validate(self, model: nn.Module) -> dict[str, float]:
         d, h = self.data, self.train_horizon
@@ -235,10 +247,9 @@ class ForecastTask(Task):
             out[name] = forecast_errors(actual, forecast, observed, d.series.season)
         return out
 
-    def report(
-        self, summary: dict[str, Any], metrics: dict[str, float], baselines: dict[str, Any]
-    ) -> dict[str, Any]:
-        d = self.data
+    def report(self, run: Finished) -> dict[str, Any]:
+        """The run's errors, its baselines, and both as one comparison (``models``)."""
+        d, metrics, baselines = self.data, run.metrics, run.baselines
         out: dict[str, Any] = {
             "data": d.series.name,
             "horizon": d.horizon,
@@ -249,6 +260,11 @@ class ForecastTask(Task):
         if baselines:
             out["baselines"] = baselines
             out["best_baseline"] = min(baselines, key=lambda k: baselines[k]["mae"])
+        if "test_mae" in metrics:
+            models = {f"rnn-{run.config.strategy}": {k: metrics[f"test_{k}"] for k in METRICS}}
+            models.update(baselines)
+            best = min(models, key=lambda m: models[m]["mae"])
+            out.update(folds=1, origins=[d.cut], retrain="every", models=models, best=best)
         return out
 
     # -- runs -------------------------------------------------------------------------
@@ -259,37 +275,8 @@ class ForecastTask(Task):
         path = Path(self.config.series.data)
         return {"source": "SeriesConfig.data", "files": [file_identity(path)]}
 
-    def artefacts(self) -> dict[str, Any]:
+    def artefacts(self, run: Finished | None = None) -> dict[str, Any]:
         return {"scaler": self.data.scaler.to_dict()}
-
-    def restore(self, artefact: Callable[[str], Any]) -> None:
-        self.use_scaler(Scaler.from_dict(artefact("scaler")))
-
-    def use_scaler(self, scaler: Scaler) -> None:
-        """Scale with a saved scaler (a loaded run, or a backtest that does not refit)."""
-        self._scaler = scaler
-        self.__dict__.pop("data", None)
-
-    @staticmethod
-    def describe(r: dict[str, Any]) -> str:
-        line = (
-            f"test ({r['horizon']} steps after {r['observed']}): MAE {r['test_mae']:.4g}  "
-            f"RMSE {r['test_rmse']:.4g}  MAPE {r['test_mape']:.2f}%  MASE {r['test_mase']:.3f}"
-            f"  after {r['steps']} steps ({r['seconds']:.0f} s)"
-        )
-        if "baselines" in r:
-            name = r["best_baseline"]
-            b = r["baselines"][name]
-            line += f"\nbest baseline ({name}): MAE {b['mae']:.4g}  MAPE {b['mape']:.2f}%"
-        return line
-
-    def headline(self, model: ForecasterConfig, train: TrainConfig) -> str:
-        d = self.data
-        return (
-            f"forecast {d.series.name}: {model.strategy} {model.cell.upper()} "
-            f"H={model.hidden_size}, {d.horizon} steps after {d.cut} (windows of {d.lookback}),"
-            f" up to {train.steps} steps"
-        )
 
     def inspect_input(self, model: nn.Module, text: str | None, seed: int) -> tuple[Any, list[str]]:
         """The window before the test split; each step labelled by its value."""

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from torch import nn
+
 from rnnkit.data.series import Series, series_from
 from rnnkit.models.forecaster import ForecasterConfig
-from rnnkit.tasks.forecast import ForecastConfig, ForecastTask
-from rnnkit.tasks.lifecycle import Run, train
+from rnnkit.tasks.forecast import TRAIN_DEFAULTS, ForecastConfig, ForecastTask
+from rnnkit.tasks.lifecycle import Run, fit
 from rnnkit.training import TrainConfig
 
 
@@ -36,12 +38,13 @@ class Forecaster:
         covariates: tuple[str, ...] = (),
     ) -> None:
         self.model = model or ForecasterConfig()
-        self.train_config = train_config or TrainConfig(**ForecastTask.train_defaults)
+        self.train_config = train_config or TrainConfig(**TRAIN_DEFAULTS)
         self.forecast_config = ForecastConfig(
             horizon=horizon, lookback=lookback, log=log, calendar=calendar
         )
         self.season, self.target, self.covariates = season, target, tuple(covariates)
         self.task: ForecastTask | None = None
+        self.trained: nn.Module | None = None  # the fitted model (best weights, eval mode)
         self._kind: str = "numpy"
 
     def fit(self, data: Any) -> Forecaster:
@@ -52,7 +55,7 @@ class Forecaster:
         )
         config = self.forecast_config.replace(cut=len(series))  # everything is observed
         self.task = ForecastTask(config, series=series)
-        train(self.task, Run(self.model, self.train_config))
+        self.trained = fit(self.task, Run(self.model, self.train_config))[1].model
         return self
 
     @property
@@ -68,7 +71,7 @@ class Forecaster:
         series = self.series
         steps = h or self.task.data.horizon
         n = len(series)
-        forecast = self.task.forecast(self.task.model, n - 1, steps)
+        forecast = self.task.forecast(self.trained, n - 1, steps)
         if self._kind == "numpy" and not intervals:
             return forecast["mean"]
         import pandas as pd

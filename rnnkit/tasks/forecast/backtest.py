@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from torch import nn
 
 from rnnkit.baselines.forecast import BASELINES, BaselineConfig
 from rnnkit.baselines.metrics import METRICS, pooled_errors
@@ -24,7 +25,8 @@ from rnnkit.config import Config, require
 from rnnkit.models.forecaster import ForecasterConfig, Strategy
 from rnnkit.tasks.contract import Console
 from rnnkit.tasks.forecast import ForecastConfig, ForecastTask
-from rnnkit.tasks.lifecycle import Run, train
+from rnnkit.tasks.lifecycle import Run, fit
+from rnnkit.tasks.registry import info
 from rnnkit.training import TrainConfig
 
 BaselineName = Literal["mean", "naive", "seasonal-naive", "drift", "markov", "ar", "sarima", "ets"]
@@ -126,16 +128,16 @@ def _rnn(
     console: Console,
 ) -> Iterator[dict[str, np.ndarray]]:
     """One forecast per origin from this strategy and seed."""
-    trained: ForecastTask | None = None
+    trained: tuple[ForecastTask, nn.Module] | None = None
+    unit = info(ForecastTask).unit
     for cut in origins:
         task = ForecastTask(config.replace(cut=cut))
         if trained is None or retrain == "every":
-            progress = console.progress(ForecastTask.unit, every=train_config.log_every, main=True)
-            train(task, Run(model, train_config, progress=progress))
-            trained = task
-        else:
-            task.use_scaler(trained.data.scaler)  # no refit: the first origin's scaling too
-        yield task.forecast(trained.model, cut - 1, task.data.horizon)
+            progress = console.progress(unit, every=train_config.log_every, main=True)
+            trained = task, fit(task, Run(model, train_config, progress=progress))[1].model
+        else:  # no refit: the first origin's weights and scaling
+            task = ForecastTask(config.replace(cut=cut), scaler=trained[0].data.scaler)
+        yield task.forecast(trained[1], cut - 1, task.data.horizon)
 
 
 def summarise(

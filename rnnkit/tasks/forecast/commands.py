@@ -15,14 +15,15 @@ from typing import Any
 import numpy as np
 
 from rnnkit.analysis.forecast_plots import plot_forecasts, plot_step_errors
-from rnnkit.baselines.metrics import METRICS
 from rnnkit.config import Config, require
 from rnnkit.data.atomic import write_text_atomic
+from rnnkit.tasks.commands import data_group, model_group, train_group
 from rnnkit.tasks.contract import Console
 from rnnkit.tasks.forecast import ForecastConfig, ForecastTask
 from rnnkit.tasks.forecast.backtest import BacktestConfig, Fold, backtest
-from rnnkit.tasks.lifecycle import check_fingerprint, load, model_group, train_group
-from rnnkit.tasks.registry import Command, Group, register_command
+from rnnkit.tasks.forecast.report import markdown
+from rnnkit.tasks.lifecycle import load
+from rnnkit.tasks.registry import Command, Group, info, register_command
 from rnnkit.training.rundir import write_json
 
 
@@ -66,32 +67,6 @@ def _shown(result: dict[str, Any], baselines: int = 3) -> list[str]:
     return others[:baselines] + rnns
 
 
-def markdown(result: dict[str, Any]) -> str:
-    """The comparison table: one row per model, best first by MAE."""
-    origins = result["origins"]
-    shown = ", ".join(map(str, origins)) if len(origins) <= 6 else f"{origins[0]} … {origins[-1]}"
-    lines = [
-        f"{result['data']}, horizon {result['horizon']}, {result['folds']} origin(s) at "
-        f"{shown} (retrain {result['retrain']}); RNN: mean ± std over seeds",
-        "",
-        "| model | MAE | RMSE | MAPE % | sMAPE % | MASE |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    models = result["models"]
-    for name in sorted(models, key=lambda m: models[m]["mae"]):
-        m = models[name]
-        cells = []
-        for key in METRICS:
-            text = f"{m[key]:.4g}" if key in ("mae", "rmse") else f"{m[key]:.2f}"
-            if "std" in m:
-                std = m["std"][key]
-                text += f" ± {std:.2g}" if key in ("mae", "rmse") else f" ± {std:.2f}"
-            cells.append(text)
-        mark = " **(best)**" if name == result["best"] else ""
-        lines.append(f"| {name}{mark} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
 # -- predict --------------------------------------------------------------------------
 
 
@@ -113,7 +88,7 @@ def predict(path: str | Path, horizon: int = 0) -> Any:
     import pandas as pd
 
     loaded = load(path, expect=ForecastTask)
-    task: ForecastTask = loaded.task  # type: ignore[assignment]
+    task = loaded.task
     n = len(task.series)
     steps = horizon or task.data.horizon
     forecast = task.forecast(loaded.model, n - 1, steps)
@@ -133,43 +108,9 @@ def run_predict(console: Console, *, options: PredictOptions, seed: int) -> dict
     }
 
 
-# -- eval -----------------------------------------------------------------------------
-
-
-@dataclass
-class ForecastEvalOptions(Config):
-    """Which run."""
-
-    run: str  # run directory of `rnnkit forecast train`
-
-
-def evaluate_run(path: str | Path) -> dict[str, Any]:
-    """A run's test split scored again, next to the baselines on the same split."""
-    loaded = load(path, expect=ForecastTask)
-    task: ForecastTask = loaded.task  # type: ignore[assignment]
-    check_fingerprint(path, loaded.config, task)
-    metrics, _ = task.score(loaded.model)
-    models = {f"rnn-{loaded.model_config.strategy}": {k: metrics[f"test_{k}"] for k in METRICS}}
-    models.update(task.baselines())
-    return {
-        "data": task.data.series.name,
-        "horizon": task.data.horizon,
-        "folds": 1,
-        "origins": [task.data.cut],
-        "retrain": "every",
-        "models": models,
-        "best": min(models, key=lambda m: models[m]["mae"]),
-    }
-
-
-def run_eval(console: Console, *, options: ForecastEvalOptions, seed: int) -> dict[str, Any]:
-    result = evaluate_run(options.run)
-    console.say(markdown(result))
-    return result
-
-
 def _register() -> None:
-    data = Group("data", ForecastConfig, "series and horizon", exclude=ForecastTask.not_flags)
+    entry = info(ForecastTask)
+    data = data_group(entry, title="series and horizon")
     register_command(
         Command(
             path=("forecast", "compare"),
@@ -179,8 +120,8 @@ def _register() -> None:
             "write a table (markdown and JSON) and plots to --out.",
             groups=(
                 data,
-                model_group(ForecastTask, exclude=("strategy",)),
-                train_group(ForecastTask.train_defaults),
+                model_group(entry, exclude=("strategy",)),
+                train_group(entry.train_defaults),
                 Group("backtest", BacktestConfig, "backtest"),
                 Group("output", CompareOutput, "output"),
             ),
@@ -195,16 +136,6 @@ def _register() -> None:
             "intervals for a --distribution gaussian run; print them, and write --csv.",
             groups=(Group("options", PredictOptions, "prediction"),),
             run=run_predict,
-        )
-    )
-    register_command(
-        Command(
-            path=("forecast", "eval"),
-            help="a run's test errors next to the baselines",
-            description="Score a forecast run's test split again, next to every classic "
-            "model on the same split.",
-            groups=(Group("options", ForecastEvalOptions, "run"),),
-            run=run_eval,
         )
     )
 

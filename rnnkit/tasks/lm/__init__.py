@@ -6,12 +6,12 @@ same training split and scored on the same tokens.
 
 Run directory: config.json (with the corpus fingerprint), vocab.json (the tokenizer),
 last/ and best/ checkpoints, metrics.jsonl, baselines.json and result.json. The
-commands that use a trained run (sample, eval, fill, demo) are in rnnkit.tasks.lm.commands.
+commands that use a trained run (sample, fill, demo) are in rnnkit.tasks.lm.commands;
+``rnnkit lm eval`` is the generic one (rnnkit.tasks.commands).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -25,9 +25,10 @@ from rnnkit.data import TextData, TextDataConfig, Tokenizer, load_corpus, load_t
 from rnnkit.data.corpora import cache_root
 from rnnkit.data.tokenize import tokenizer_from_json
 from rnnkit.models.lm import LanguageModel, LMBatch, LMConfig
-from rnnkit.tasks.contract import Task
+from rnnkit.tasks.contract import Evaluation, Finished, Task
 from rnnkit.tasks.lm.data import LMStreams, best_baseline, evaluate_lm, ngram_baselines
 from rnnkit.tasks.lm.generate import generate_text
+from rnnkit.tasks.lm.report import describe, headline, table, upgrade
 from rnnkit.tasks.registry import register_group, register_task
 from rnnkit.training import TrainConfig
 from rnnkit.training.tbptt import TBPTTConfig
@@ -65,47 +66,55 @@ def load_data(config: TextDataConfig, cache_dir: Any = None) -> TextData:
     return data
 
 
-@register_task
-class LMTask(Task):
-    """Next-token prediction on a corpus, against n-gram baselines on the same tokens."""
+MODEL_DEFAULTS = {"hidden_size": 256, "embed_size": 64}  # measured on Shakespeare (docs/lm.md)
+TRAIN_DEFAULTS = {
+    "steps": 5000,
+    "minutes": 60.0,
+    "batch_size": 32,
+    "lr": 3e-3,
+    "schedule": "cosine",  # measured: anneals over --minutes too; 1.470 vs 1.504 constant
+    "clip": 1.0,
+    "eval_every": 1000,
+    "log_every": 100,
+    "checkpoint_every": 250,
+}
 
-    name = "lm"
-    command = ("lm", "train")
-    noun = "language-model"
-    help = "train a language model by truncated BPTT"
-    description = (
+
+@register_task(
+    "lm",
+    command=("lm", "train"),
+    noun="language-model",
+    help="train a language model by truncated BPTT",
+    description=(
         "Train on the first 90% of a corpus; report cross-entropy, bits per token and "
         "perplexity on the last 10% next to n-gram baselines. Uses one CPU thread unless "
         "--threads says otherwise: the recurrent steps are small matrix products, and on a "
         "busy machine more threads mostly wait for each other."
-    )
+    ),
+    derived=("vocab_size",),
+    not_flags=("text.split", "text.chunk_bytes"),
+    required=("text.corpus",),
+    resumable=("baselines",),
+    model_defaults=MODEL_DEFAULTS,
+    train_defaults=TRAIN_DEFAULTS,
+    threads=1,  # measured: 2 threads on 2 busy cores ran 6x slower than 1
+    unit="tok",
+    headline=headline,
+    describe=describe,
+    table=table,
+    upgrade=upgrade,
+)
+class LMTask(Task):
+    """Next-token prediction on a corpus, against n-gram baselines on the same tokens."""
+
     Config = LMTaskConfig
     Model = LMConfig
-    derived = ("vocab_size",)
-    not_flags = ("text.split", "text.chunk_bytes")
-    required = ("text.corpus",)
-    resumable = ("baselines",)
     held_out = ("val",)  # the corpus is split 90/10: the 10% is the held-out text
-    model_defaults = {"hidden_size": 256, "embed_size": 64}  # measured on Shakespeare (docs/lm.md)
-    train_defaults = {
-        "steps": 5000,
-        "minutes": 60.0,
-        "batch_size": 32,
-        "lr": 3e-3,
-        "schedule": "cosine",  # measured: anneals over --minutes too; 1.470 vs 1.504 constant
-        "clip": 1.0,
-        "eval_every": 1000,
-        "log_every": 100,
-        "checkpoint_every": 250,
-    }
-    threads = 1  # measured: 2 threads on 2 busy cores ran 6x slower than 1
-    unit = "tok"
     carry_state = True
 
     def __init__(self, config: LMTaskConfig, **env: Any) -> None:
         super().__init__(config, **env)
-        self._tokenizer: Tokenizer | None = None
-        self._baselines: dict[str, Any] | None = None
+        self._tokenizer = tokenizer_from_json(self.saved("vocab")) if self.saved else None
 
     @cached_property
     def data(self) -> TextData:
@@ -138,93 +147,58 @@ class LMTask(Task):
             backward=model.backward_lm,
         )
 
-    def evaluate(self, model: nn.Module, split: str) -> dict[str, float]:
-        return evaluate_lm(model, self.held_out_tokens(split), prefix=split)
+    def evaluate(self, model: nn.Module, split: str) -> Evaluation:
+        return Evaluation(evaluate_lm(model, self.held_out_tokens(split), prefix=split))
 
     def baselines(self) -> dict[str, Any]:
-        if not self.config.baselines:
+        """The n-gram baselines (a reloaded run's baselines.json when it scored the same
+        tokens; a reloaded run always shows them)."""
+        if not self.config.baselines and not self.loaded:
             return {}
+        stored = self._stored_baselines()
+        if stored is not None:
+            return stored
         val = self.held_out_tokens("val")
-        self._baselines = ngram_baselines(self.data.train, val, self.data.vocab_size)
-        return self._baselines
+        return ngram_baselines(self.data.train, val, self.data.vocab_size)
 
-    def report(
-        self, summary: dict[str, Any], metrics: dict[str, float], baselines: dict[str, Any]
-    ) -> dict[str, Any]:
+    def _stored_baselines(self) -> dict[str, Any] | None:
+        if self.saved is None:
+            return None
+        try:
+            stored = self.saved("baselines")
+        except (OSError, ValueError):
+            return None
+        if isinstance(stored, dict) and stored.get("scored") == self.scored():
+            return stored["baselines"]
+        return None  # scored on other tokens, or of rnnkit 0.1 (no record of what it scored)
+
+    def report(self, run: Finished) -> dict[str, Any]:
         out: dict[str, Any] = {
             "corpus": self.config.text.corpus,
             "level": self.config.text.level,
             "vocab_size": self.tokenizer.vocab_size,
             "eval_tokens": len(self.held_out_tokens("val")),
-            **metrics,
+            **run.metrics,
         }
-        if baselines:
-            out["baselines"] = baselines
-            out["best_baseline"] = best_baseline(baselines)
+        if run.baselines:
+            out["baselines"] = run.baselines
+            out["best_baseline"] = best_baseline(run.baselines)
         return out
 
     def fingerprint(self) -> dict[str, Any]:
         source = load_corpus(self.config.text.corpus, cache_dir=cache_root(self.cache_dir))
         return {"source": "TextDataConfig.corpus", "files": source.identity()}
 
-    def artefacts(self) -> dict[str, Any]:
-        """vocab.json; after training also baselines.json, with the tokens it scored."""
+    def artefacts(self, run: Finished | None = None) -> dict[str, Any]:
+        """vocab.json; after an evaluation also baselines.json, with the tokens it scored."""
         out: dict[str, Any] = {"vocab": self.tokenizer.to_json()}
-        if self._baselines is not None:
-            out["baselines"] = {"scored": self.scored(), "baselines": self._baselines}
+        if run is not None and run.baselines:
+            out["baselines"] = {"scored": self.scored(), "baselines": run.baselines}
         return out
 
     def scored(self) -> dict[str, Any]:
         """What baselines.json was scored on: the data fingerprint and the token count."""
         return {"fingerprint": self.fingerprint(), "tokens": len(self.held_out_tokens("val"))}
-
-    def restore(self, artefact: Callable[[str], Any]) -> None:
-        self._tokenizer = tokenizer_from_json(artefact("vocab"))
-
-    @classmethod
-    def upgrade(cls, config: dict[str, Any]) -> dict[str, Any]:
-        """Runs of rnnkit 0.1: data was the TextDataConfig, bptt lived in the train config."""
-        data = config["data"]
-        if "text" in data:
-            return config
-        train = config.get("train", {})
-        tbptt = {"bptt": train.get("bptt") or 64, "bptt_random": train.get("bptt_random", False)}
-        return {**config, "data": {"text": data, "tbptt": tbptt}}
-
-    def headline(self, model: LMConfig, train: TrainConfig) -> str:
-        if train.steps and train.minutes:
-            budget = f"{train.steps} steps (at most {train.minutes:g} min)"
-        elif train.steps:
-            budget = f"{train.steps} steps"
-        else:
-            budget = f"{train.epochs or 1} epoch(s)"
-            if train.minutes:
-                budget = f"{train.minutes:g} min of training"
-        both = " + backward LM" if model.backward_lm else ""
-        text = self.config.text
-        return (
-            f"lm: {model.cell.upper()} H={model.hidden_size} x{model.num_layers}{both} on "
-            f"{text.corpus} ({text.level} level), {budget}, {train.batch_size} lanes x "
-            f"{self.config.tbptt.bptt} tokens"
-        )
-
-    @staticmethod
-    def describe(r: dict[str, Any]) -> str:
-        """The held-out result next to the best n-gram baseline, in one or two lines."""
-        unit = "char" if r.get("level", "char") == "char" else "token"
-        line = (
-            f"validation: {r['val_loss']:.3f} nats/{unit}, {r['val_bits_per_token']:.3f} "
-            f"bits/{unit}, perplexity {r['val_perplexity']:.2f}  after {r['steps']} steps "
-            f"({r['seconds']:.0f} s)"
-        )
-        if "baselines" in r:
-            name = r["best_baseline"]
-            b = r["baselines"][name]
-            line += (
-                f"\nbest n-gram baseline ({name}): {b['val_loss']:.3f} nats/{unit}, "
-                f"{b['val_bits_per_token']:.3f} bits/{unit}, perplexity {b['val_perplexity']:.2f}"
-            )
-        return line
 
     def inspect_input(self, model: nn.Module, text: str | None, seed: int) -> tuple[Any, list[str]]:
         """One text as token ids and each token's text; without ``text``, 200 tokens the

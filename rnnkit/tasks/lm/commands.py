@@ -1,8 +1,8 @@
-"""`rnnkit lm sample|eval|fill|demo`: use a trained language model.
+"""`rnnkit lm sample|fill|demo`: use a trained language model, or train one and write.
 
-``evaluate_run`` scores a run on its held-out text next to the n-gram baselines,
-refusing a corpus that changed since training and recomputing baselines.json when it
-was scored on other tokens.
+``rnnkit lm eval`` is the generic eval command (rnnkit.tasks.commands): the held-out
+text scored next to the n-gram baselines, reusing baselines.json when it scored the
+same tokens.
 """
 
 from __future__ import annotations
@@ -14,27 +14,20 @@ from typing import Any
 
 from rnnkit.config import Config, require
 from rnnkit.generation import SamplingConfig
+from rnnkit.tasks.commands import RunOptions, data_group, model_group, run_training, train_group
 from rnnkit.tasks.contract import Console
-from rnnkit.tasks.lifecycle import (
-    RunOptions,
-    check_fingerprint,
-    load,
-    model_group,
-    run_training,
-    train_group,
-)
-from rnnkit.tasks.lm import LMTask
-from rnnkit.tasks.lm.data import best_baseline, ngram_baselines
+from rnnkit.tasks.lifecycle import load
+from rnnkit.tasks.lm import TRAIN_DEFAULTS, LMTask
 from rnnkit.tasks.lm.fill import fill
 from rnnkit.tasks.lm.generate import beam_texts, generate_text
-from rnnkit.tasks.registry import Command, Group, register_command
-from rnnkit.training.rundir import read_json, write_json
+from rnnkit.tasks.lm.report import describe
+from rnnkit.tasks.registry import Command, Group, info, register_command
 
 
 def load_lm(path: str | Path, **kwargs: Any) -> tuple[Any, Any, dict[str, Any]]:
     """A trained language model (eval mode), its tokenizer and config.json."""
     loaded = load(path, expect=LMTask, **kwargs)
-    task: LMTask = loaded.task  # type: ignore[assignment]
+    task = loaded.task
     return loaded.model, task.tokenizer, loaded.config
 
 
@@ -78,56 +71,6 @@ def run_sample(
     )
     console.say("")
     return {"text": text}
-
-
-# -- eval -----------------------------------------------------------------------------
-
-
-@dataclass
-class EvalOptions(Config):
-    """Which run."""
-
-    run: str  # run directory of `rnnkit lm train`
-
-
-def evaluate_run(path: str | Path, cache_dir: str | Path | None = None) -> dict[str, Any]:
-    """Held-out metrics of a run's model and of the n-gram baselines (cached in the run)."""
-    loaded = load(path, expect=LMTask, cache_dir=cache_dir)
-    task: LMTask = loaded.task  # type: ignore[assignment]
-    check_fingerprint(path, loaded.config, task)
-    result: dict[str, Any] = dict(task.evaluate(loaded.model, "val"))
-    cached = Path(path) / "baselines.json"
-    stored = read_json(cached) if cached.exists() else None
-    if isinstance(stored, dict) and stored.get("scored") == task.scored():
-        result["baselines"] = stored["baselines"]
-    else:  # none yet, scored on other tokens, or of rnnkit 0.1 (no record of what it scored)
-        val = task.held_out_tokens("val")
-        result["baselines"] = ngram_baselines(task.data.train, val, task.data.vocab_size)
-        write_json(cached, {"scored": task.scored(), "baselines": result["baselines"]})
-    result["best_baseline"] = best_baseline(result["baselines"])
-    result["eval_tokens"] = len(task.held_out_tokens("val"))
-    return result
-
-
-def run_eval(console: Console, *, options: EvalOptions, seed: int) -> dict[str, Any]:
-    result = evaluate_run(options.run)
-    console.say(table(result))
-    return result
-
-
-def table(result: dict[str, Any]) -> str:
-    """The model and every baseline: nats, bits per token and perplexity, one row each."""
-    rows = [("model", result)] + sorted(
-        result["baselines"].items(), key=lambda kv: kv[1]["val_loss"]
-    )
-    lines = [f"{'':<16}{'nats/token':>12}{'bits/token':>12}{'perplexity':>12}"]
-    for name, m in rows:
-        best = "  (best baseline)" if name == result.get("best_baseline") else ""
-        lines.append(
-            f"{name:<16}{m['val_loss']:>12.4f}{m['val_bits_per_token']:>12.4f}"
-            f"{m['val_perplexity']:>12.3f}{best}"
-        )
-    return "\n".join(lines)
 
 
 # -- fill -----------------------------------------------------------------------------
@@ -181,7 +124,7 @@ def run_fill(console: Console, *, options: FillOptions, seed: int) -> dict[str, 
 # Two minutes are too short to gain from annealing (measured on fortunes: constant 1.636
 # nats/char after 1,447 steps, cosine 1.681 after 1,382), so the demo keeps the rate.
 DEMO_TRAINING = {
-    **LMTask.train_defaults,
+    **TRAIN_DEFAULTS,
     "steps": None,
     "minutes": 2.0,
     "eval_every": 500,
@@ -206,10 +149,10 @@ def run_demo(console: Console, *, write: WriteOptions, seed: int, **configs: Any
         options: RunOptions = configs["run"]
         out = options.out or f"{tmp}/run"
         configs["run"] = options.replace(out=out)
-        result = run_training(LMTask, console, seed=seed, **configs)
+        result = run_training(info(LMTask), console, seed=seed, **configs)
         if result is None:  # not rank 0
             return None
-        console.say(LMTask.describe(result))
+        console.say(describe(result))
         model, tokenizer, _ = load_lm(out)
         console.say(f"\nsampled at temperature {write.temperature}:")
         result["sample"] = generate_text(
@@ -226,6 +169,7 @@ def run_demo(console: Console, *, write: WriteOptions, seed: int, **configs: Any
 
 
 def _register() -> None:
+    entry = info(LMTask)
     sampling = Group("sampling", SamplingConfig, "sampling")
     register_command(
         Command(
@@ -235,16 +179,6 @@ def _register() -> None:
             "drawn: greedy (--temperature 0), temperature, top-k, top-p, or beam search.",
             groups=(Group("options", SampleOptions, "generation"), sampling),
             run=run_sample,
-        )
-    )
-    register_command(
-        Command(
-            path=("lm", "eval"),
-            help="held-out metrics of a run next to n-gram baselines",
-            description="Cross-entropy (nats/token), bits per token and perplexity on the "
-            "held-out split, for the model and n-gram baselines on the same tokens.",
-            groups=(Group("options", EvalOptions, "run"),),
-            run=run_eval,
         )
     )
     register_command(
@@ -265,20 +199,20 @@ def _register() -> None:
             "compare its validation bits per character with the best n-gram baseline, and "
             "print text it writes.",
             groups=(
-                Group(
-                    "data",
-                    LMTask.Config,
-                    "data",
+                data_group(
+                    entry,
+                    title="data",
                     defaults={"text.corpus": "fortunes"},
-                    exclude=(*LMTask.not_flags, "baselines"),
+                    exclude=(*entry.not_flags, "baselines"),
+                    required=(),
                 ),
-                model_group(LMTask, exclude=("backward_lm",)),
+                model_group(entry, exclude=("backward_lm",)),
                 train_group(DEMO_TRAINING),
                 Group("run", RunOptions, "run directory", exclude=("resume",)),
                 Group("write", WriteOptions, "writing"),
             ),
             run=run_demo,
-            threads=LMTask.threads,
+            threads=entry.threads,
         )
     )
 

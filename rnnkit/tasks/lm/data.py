@@ -72,7 +72,9 @@ def stream_loss(
     lanes: int = EVAL_LANES,
     bptt: int = EVAL_BPTT,
 ) -> float:
-    """Mean cross-entropy (nats/token) of one direction over a held-out token stream.
+    """Mean cross-entropy (nats/token) of one direction over a held-out token stream
+    (``model`` in eval mode: the lifecycle evaluates under rnnkit.training.evaluation's
+    ``evaluating``).
 
     The stream is read in ``lanes`` contiguous lanes (fewer if it is short), carrying
     the state from chunk to chunk, so every token but the first of each lane is
@@ -81,8 +83,6 @@ def stream_loss(
     if len(tokens) < 2:
         raise ValueError("the held-out split has fewer than 2 tokens: use a longer corpus")
     lanes = max(1, min(lanes, (len(tokens) - 1) // max(bptt, 1)))
-    was = model.training
-    model.eval()
     device = next(model.parameters()).device
     total = count = 0.0
     state: Any = None
@@ -93,7 +93,6 @@ def stream_loss(
             torch.nn.functional.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="sum")
         )
         count += y.numel()
-    model.train(was)
     return total / count
 
 

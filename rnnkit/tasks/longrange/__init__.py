@@ -29,8 +29,8 @@ from rnnkit.data.longrange import (
     copy_batch,
 )
 from rnnkit.models.sequence import ManyToMany, ManyToOne, SeqBatch, SequenceConfig
-from rnnkit.tasks.contract import Task
-from rnnkit.tasks.registry import register_alias, register_group, register_task
+from rnnkit.tasks.contract import Evaluation, Finished, Task
+from rnnkit.tasks.registry import info, register_alias, register_group, register_task
 from rnnkit.training import TrainConfig
 
 BATCHES_PER_EPOCH = 100  # synthetic data has no epochs; this sets the resume granularity
@@ -93,17 +93,32 @@ class SyntheticBatches:
         return BATCHES_PER_EPOCH
 
 
-class LongRangeTask(Task):
-    """What the adding and copy tasks share: seeded data, held-out sets, a baseline."""
+def headline(task: LongRangeTask, model: SequenceConfig, train: TrainConfig) -> str:
+    return (
+        f"longrange {info(task).name}: {model.cell.upper()} H={model.hidden_size} "
+        f"T={task.config.length}, up to {train.steps} steps / {train.minutes} min"
+    )
 
-    noun = "longrange"
-    Model = SequenceConfig
-    derived = ("input_size", "vocab_size", "output_size", "loss", "bidirectional")
-    model_defaults: ClassVar[dict[str, Any]] = {
+
+def upgrade(config: dict[str, Any]) -> dict[str, Any]:
+    """Runs of rnnkit 0.1: task "longrange" with data.task "adding" | "copy"."""
+    data = {k: v for k, v in config["data"].items() if k != "task"}
+    return {**config, "task": config["data"].get("task", config.get("task")), "data": data}
+
+
+def trained_for(r: dict[str, Any]) -> str:
+    """ "  after N steps, S s" for a training result ("" for an evaluation)."""
+    return f"  after {r['steps']} steps, {r['seconds']:.0f} s" if "steps" in r else ""
+
+
+FACE: dict[str, Any] = dict(  # what the adding and copy tasks share on the command line
+    noun="longrange",
+    derived=("input_size", "vocab_size", "output_size", "loss", "bidirectional"),
+    model_defaults={
         "hidden_size": 64,
         "cell_options.forget_bias": 1.0,  # applies to the LSTM only
-    }
-    train_defaults: ClassVar[dict[str, Any]] = {  # chosen by experiment (docs/longrange.md)
+    },
+    train_defaults={  # chosen by experiment (docs/longrange.md)
         "steps": 20_000,
         "minutes": 10.0,
         "batch_size": 64,
@@ -112,7 +127,16 @@ class LongRangeTask(Task):
         "eval_every": 250,
         "log_every": 100,
         "checkpoint_every": 500,
-    }
+    },
+    headline=headline,
+    upgrade=upgrade,
+)
+
+
+class LongRangeTask(Task):
+    """What the adding and copy tasks share: seeded data, held-out sets, a baseline."""
+
+    Model = SequenceConfig
     metric: ClassVar[str]  # the loss's name in results: "mse" or "xent"
 
     def __init__(self, config: LongRangeConfig, **env: Any) -> None:
@@ -137,19 +161,13 @@ class LongRangeTask(Task):
             self._held_out[split] = self.batch(size, g)
         return self._held_out[split]
 
-    @torch.no_grad()
-    def evaluate(self, model: nn.Module, split: str) -> dict[str, float]:
-        was = model.training
-        model.eval()
+    def evaluate(self, model: nn.Module, split: str) -> Evaluation:
         batch = self.held_out_batch(split)
         out = model(batch)
-        model.train(was)
         loss = float(out.loss)
-        return {
-            f"{split}_loss": loss,
-            f"{split}_{self.metric}": loss,
-            **self.extra(out, batch, split),
-        }
+        return Evaluation(
+            {f"{split}_loss": loss, f"{split}_{self.metric}": loss, **self.extra(out, batch, split)}
+        )
 
     def extra(self, out: Any, batch: SeqBatch, split: str) -> dict[str, float]:
         return {}
@@ -157,16 +175,9 @@ class LongRangeTask(Task):
     def baseline(self) -> float:
         raise NotImplementedError
 
-    def report(
-        self, summary: dict[str, Any], metrics: dict[str, float], baselines: dict[str, Any]
-    ) -> dict[str, Any]:
-        return {"length": self.config.length, **metrics, f"baseline_{self.metric}": self.baseline()}
-
-    def headline(self, model: SequenceConfig, train: TrainConfig) -> str:
-        return (
-            f"longrange {self.name}: {model.cell.upper()} H={model.hidden_size} "
-            f"T={self.config.length}, up to {train.steps} steps / {train.minutes} min"
-        )
+    def report(self, run: Finished) -> dict[str, Any]:
+        baseline = {f"baseline_{self.metric}": self.baseline()}
+        return {"length": self.config.length, **run.metrics, **baseline}
 
     def inspect_input(self, model: nn.Module, text: str | None, seed: int) -> tuple[Any, list[str]]:
         """``text``: see the subclasses; without it, one sequence from the seeded generator."""
@@ -182,21 +193,21 @@ class LongRangeTask(Task):
     def step_labels(self, batch: SeqBatch) -> list[str]:
         raise NotImplementedError
 
-    @classmethod
-    def upgrade(cls, config: dict[str, Any]) -> dict[str, Any]:
-        """Runs of rnnkit 0.1: task "longrange" with data.task "adding" | "copy"."""
-        data = {k: v for k, v in config["data"].items() if k != "task"}
-        return {**config, "task": cls.name, "data": data}
 
-
-@register_task
+@register_task(
+    "adding",
+    command=("longrange", "adding"),
+    help="the adding problem (two marked values to sum)",
+    description="the adding problem (two marked values to sum)",
+    describe=lambda r: (
+        f"test MSE {r['test_mse']:.4g}  (baseline, predicting 1: {r['baseline_mse']:.4f})"
+        + trained_for(r)
+    ),
+    **FACE,
+)
 class AddingTask(LongRangeTask):
     """The adding problem: many-to-one regression of the sum of two marked values."""
 
-    name = "adding"
-    command = ("longrange", "adding")
-    help = "the adding problem (two marked values to sum)"
-    description = help
     Config = AddingConfig
     metric = "mse"
 
@@ -211,13 +222,6 @@ class AddingTask(LongRangeTask):
 
     def baseline(self) -> float:
         return adding_baseline_mse()
-
-    @staticmethod
-    def describe(r: dict[str, Any]) -> str:
-        return (
-            f"test MSE {r['test_mse']:.4g}  (baseline, predicting 1: {r['baseline_mse']:.4f})"
-            f"  after {r['steps']} steps, {r['seconds']:.0f} s"
-        )
 
     def parse(self, text: str) -> SeqBatch:
         """Comma-separated values, the two marked ones suffixed with ``*``: 0.3,0.9*,0.1,0.5*"""
@@ -238,14 +242,20 @@ class AddingTask(LongRangeTask):
         return [f"{v:.2f}" + ("*" if m else "") for v, m in batch.x[0].tolist()]
 
 
-@register_task
+@register_task(
+    "copy",
+    command=("longrange", "copy"),
+    help="the copy-memory task (recall 10 symbols after T blanks)",
+    description="the copy-memory task (recall 10 symbols after T blanks)",
+    describe=lambda r: (
+        f"test cross-entropy {r['test_xent']:.4f}  (memoryless baseline "
+        f"{r['baseline_xent']:.4f}), recall accuracy {r['test_accuracy']:.3f}" + trained_for(r)
+    ),
+    **FACE,
+)
 class CopyTask(LongRangeTask):
     """The copy-memory task: many-to-many classification, recall after T blanks."""
 
-    name = "copy"
-    command = ("longrange", "copy")
-    help = "the copy-memory task (recall 10 symbols after T blanks)"
-    description = help
     Config = CopyConfig
     metric = "xent"
 
@@ -265,14 +275,6 @@ class CopyTask(LongRangeTask):
 
     def baseline(self) -> float:
         return copy_baseline_xent(self.config.length)
-
-    @staticmethod
-    def describe(r: dict[str, Any]) -> str:
-        return (
-            f"test cross-entropy {r['test_xent']:.4f}  (memoryless baseline "
-            f"{r['baseline_xent']:.4f}), recall accuracy {r['test_accuracy']:.3f}"
-            f"  after {r['steps']} steps, {r['seconds']:.0f} s"
-        )
 
     def parse(self, text: str) -> SeqBatch:
         """The symbols to remember: exactly 10 digits from 1 to 8."""

@@ -89,7 +89,7 @@ def gradflow(config: GradflowConfig, seed: int = 0) -> dict[str, GradFlow]:
         flows[f"{name} (init)"] = measure_init(name, config, task, task.batch(config.batch, g))
     for path in config.trained:
         loaded = load(path, expect=LongRangeTask)
-        trained: LongRangeTask = loaded.task  # type: ignore[assignment]
+        trained = loaded.task
         length = config.length or trained.config.length
         task = type(trained)(trained.config.replace(length=length))
         model = loaded.model.double()

@@ -17,10 +17,11 @@ from rnnkit.config import Config, require
 from rnnkit.data.atomic import write_text_atomic
 from rnnkit.layers import CellType
 from rnnkit.models.sequence import SequenceConfig
+from rnnkit.tasks.commands import RunOptions, model_group, train_group
 from rnnkit.tasks.contract import Console
-from rnnkit.tasks.lifecycle import Run, RunOptions, model_group, train, train_group
+from rnnkit.tasks.lifecycle import Run, train
 from rnnkit.tasks.longrange import AddingTask, CopyTask, LongRangeTask
-from rnnkit.tasks.registry import Command, Group, register_command
+from rnnkit.tasks.registry import Command, Group, info, register_command
 from rnnkit.training import RunDir, TrainConfig
 from rnnkit.training.rundir import read_json, write_json
 
@@ -70,7 +71,7 @@ def sweep(
                 out=out,
                 resume=options.resume and RunDir(out).checkpoint("last") is not None,
                 tensorboard=options.tensorboard,
-                progress=console.progress(cls.unit, every=train_config.log_every, main=True),
+                progress=console.progress(info(cls).unit, every=train_config.log_every, main=True),
             )
             rows.append(train(task, run))
             write_outputs(root, config.task, rows)
@@ -124,8 +125,8 @@ register_command(
         "runs already finished; --resume continues an interrupted one.",
         groups=(
             Group("sweep", SweepConfig, "sweep"),
-            model_group(LongRangeTask, exclude=("cell",)),
-            train_group(LongRangeTask.train_defaults),
+            model_group(info(AddingTask), exclude=("cell",)),
+            train_group(info(AddingTask).train_defaults),
             Group("run", RunOptions, "where"),
         ),
         run=run_sweep,

@@ -10,18 +10,16 @@ the name) next to per-language Kneser-Ney n-gram models on the same split, and
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-import torch
 from torch import nn
 
 from rnnkit.config import Config, require
 from rnnkit.generation.sampling import SamplingConfig
 from rnnkit.models.conditional import ConditionalBatch, ConditionalConfig, ConditionalLM
-from rnnkit.tasks.contract import Console, Task
+from rnnkit.tasks.contract import Console, Evaluation, Finished, Task
 from rnnkit.tasks.lifecycle import load
 from rnnkit.tasks.names.data import (
     BASELINE_ORDERS,
@@ -51,22 +49,29 @@ def name_batches(encoder: Encoder, pairs: list, batch_size: int, seed: int) -> S
     )
 
 
-@register_task
-class NamesTask(Task):
-    """Language -> surname: a conditional character model against per-language n-grams."""
+def describe(r: dict[str, Any]) -> str:
+    """Validation and test nats per character next to the best n-gram order."""
+    model = f"validation {r['val_nats_per_char']:.4f} nats/char ({r['val_bits_per_char']:.3f} bits)"
+    test = f"\ntest {r['test_nats_per_char']:.4f} nats/char"
+    best = r.get("baseline_best")
+    if best is not None:
+        model += f"; n-gram baseline {best}: {r['baseline_val_nats_per_char'][best]:.4f}"
+        test += f"; n-gram {best}: {r['baseline_test_nats_per_char'][best]:.4f}"
+    trained = f"  after {r['steps']} steps, {r['seconds']:.0f} s" if "steps" in r else ""
+    return model + test + trained
 
-    name = "names"
-    command = ("names", "train")
-    help = "train a conditional name model"
-    description = (
+
+@register_task(
+    "names",
+    command=("names", "train"),
+    help="train a conditional name model",
+    description=(
         "Train on faker's surnames (needs the data extra) and compare with per-language "
         "Kneser-Ney n-gram models."
-    )
-    Config = NamesTaskConfig
-    Model = ConditionalConfig
-    derived = ("vocab_size", "num_classes")
-    model_defaults = {"hidden_size": 256, "dropout": 0.1}  # docs/names.md
-    train_defaults = {  # about two minutes on one CPU thread (docs/names.md)
+    ),
+    derived=("vocab_size", "num_classes"),
+    model_defaults={"hidden_size": 256, "dropout": 0.1},  # docs/names.md
+    train_defaults={  # about two minutes on one CPU thread (docs/names.md)
         "steps": 2500,
         "minutes": 5.0,
         "batch_size": 64,
@@ -76,12 +81,29 @@ class NamesTask(Task):
         "eval_every": 250,
         "log_every": 100,
         "checkpoint_every": 0,
-    }
-    unit = "name"
+    },
+    unit="name",
+    headline=lambda task, model, train: (
+        f"names: {model.cell.upper()} H={model.hidden_size} over "
+        f"{len(task.config.languages or ()) or 'all'} languages, up to {train.steps} steps / "
+        f"{train.minutes} min"
+    ),
+    describe=describe,
+)
+class NamesTask(Task):
+    """Language -> surname: a conditional character model against per-language n-grams."""
+
+    Config = NamesTaskConfig
+    Model = ConditionalConfig
 
     def __init__(self, config: NamesTaskConfig, **env: Any) -> None:
         super().__init__(config, **env)
         self._encoder: Encoder | None = None
+        self.training_names: dict[str, list[str]] = {}  # a reloaded run's, per language
+        if self.saved is not None:
+            vocab = self.saved("vocab")
+            self._encoder = Encoder(vocab["tokens"], vocab["languages"])
+            self.training_names = self.saved("names")["train"]
 
     @cached_property
     def data(self) -> tuple[list[str], dict[str, list[tuple[str, str]]]]:
@@ -108,14 +130,10 @@ class NamesTask(Task):
     def batches(self, train: TrainConfig, model: ConditionalConfig) -> ShuffledBatches:
         return name_batches(self.encoder, self.splits["train"], train.batch_size, train.seed)
 
-    @torch.no_grad()
-    def evaluate(self, model: nn.Module, split: str) -> dict[str, float]:
+    def evaluate(self, model: nn.Module, split: str) -> Evaluation:
         """Mean nats per character (end of name included) and bits per character."""
-        was = model.training
-        model.eval()
         loss = float(model(self.encoder.batch(self.splits[split])).loss)
-        model.train(was)
-        return {f"{split}_loss": loss, f"{split}_bits_per_char": loss / math.log(2)}
+        return Evaluation({f"{split}_loss": loss, f"{split}_bits_per_char": loss / math.log(2)})
 
     def baselines(self) -> dict[str, Any]:
         """Per-language Kneser-Ney n-grams, nats per character on val and test."""
@@ -128,9 +146,8 @@ class NamesTask(Task):
             for split in ("val", "test")
         }
 
-    def report(
-        self, summary: dict[str, Any], metrics: dict[str, float], baselines: dict[str, Any]
-    ) -> dict[str, Any]:
+    def report(self, run: Finished) -> dict[str, Any]:
+        metrics, baselines = run.metrics, run.baselines
         out: dict[str, Any] = {
             "languages": len(self.encoder.languages),
             "names": {k: len(v) for k, v in self.splits.items()},
@@ -145,7 +162,7 @@ class NamesTask(Task):
             out["baseline_best"] = min(val, key=val.get)  # the order best on validation
         return out
 
-    def artefacts(self) -> dict[str, Any]:
+    def artefacts(self, run: Finished | None = None) -> dict[str, Any]:
         """vocab.json (tokens and languages) and names.json (training names per language)."""
         enc = self.encoder
         train = {
@@ -153,29 +170,6 @@ class NamesTask(Task):
         }
         vocab = {"tokens": enc.tokens, "languages": enc.languages}
         return {"vocab": vocab, "names": {"train": train}}
-
-    def restore(self, artefact: Callable[[str], Any]) -> None:
-        vocab = artefact("vocab")
-        self._encoder = Encoder(vocab["tokens"], vocab["languages"])
-        self.training_names: dict[str, list[str]] = artefact("names")["train"]
-
-    def headline(self, model: ConditionalConfig, train: TrainConfig) -> str:
-        languages = len(self.config.languages or ()) or "all"
-        return (
-            f"names: {model.cell.upper()} H={model.hidden_size} over {languages} "
-            f"languages, up to {train.steps} steps / {train.minutes} min"
-        )
-
-    @staticmethod
-    def describe(r: dict[str, Any]) -> str:
-        best = r["baseline_best"]
-        return (
-            f"validation {r['val_nats_per_char']:.4f} nats/char ({r['val_bits_per_char']:.3f} bits)"
-            f"; n-gram baseline {best}: {r['baseline_val_nats_per_char'][best]:.4f}"
-            f"\ntest {r['test_nats_per_char']:.4f} nats/char; n-gram {best}: "
-            f"{r['baseline_test_nats_per_char'][best]:.4f}"
-            f"  after {r['steps']} steps, {r['seconds']:.0f} s"
-        )
 
     def inspect_input(self, model: nn.Module, text: str | None, seed: int) -> tuple[Any, list[str]]:
         """``text`` is LANGUAGE:NAME (e.g. ``Russian:Smirnov``); without it, a name drawn
@@ -222,7 +216,7 @@ def sample(
 ) -> tuple[list[str], list[bool]]:
     """Names drawn from a run, and for each whether it is novel (not a training name)."""
     loaded = load(path, expect=NamesTask)
-    task: NamesTask = loaded.task  # type: ignore[assignment]
+    task = loaded.task
     drawn = generate(
         loaded.model,
         task.encoder,

@@ -24,8 +24,11 @@ from rnnkit.config import Config, require
 from rnnkit.data.corpora import file_identity
 from rnnkit.data.parallel import Parallel, load_parallel
 from rnnkit.models.seq2seq import PairBatch, Seq2Seq, Seq2SeqConfig
+from rnnkit.tasks.contract import Finished
 from rnnkit.tasks.registry import register_group, register_task
 from rnnkit.tasks.writing import (
+    FACE,
+    TRAIN_DEFAULTS,
     ScheduledBatches,
     WritingTask,
     teacher_forcing,
@@ -76,35 +79,59 @@ class TranslateConfig(Config):
         require(self, "length_penalty", self.length_penalty >= 0, "a number >= 0")
 
 
-@register_task
-class Seq2SeqTask(WritingTask):
-    """An attentional encoder-decoder next to a rule-based or copy baseline."""
+@dataclass
+class Seq2SeqEvalOptions(Config):
+    """How an evaluation writes the held-out pairs."""
 
-    name = "seq2seq"
-    command = ("seq2seq", "train")
-    help = "train an encoder-decoder with attention and score it next to a baseline"
-    description = (
+    beam: int | None = None  # beam width (default: the run's own --beam)
+
+    def validate(self) -> None:
+        require(self, "beam", self.beam is None or self.beam >= 1, "None or an integer >= 1")
+
+
+def headline(task: Seq2SeqTask, model: Seq2SeqConfig, train: TrainConfig) -> str:
+    sizes = {k: len(v) for k, v in task.data.pairs.items()}
+    held = f" / {sizes['heldout']} held-out formats" if "heldout" in sizes else ""
+    return (
+        f"seq2seq {task.data.name}: {sizes['train']} train / {sizes['val']} val / "
+        f"{sizes['test']} test{held}; {model.cell.upper()} H={model.hidden_size}, "
+        f"attention {model.attention}, up to {train.steps} steps"
+    )
+
+
+@register_task(
+    "seq2seq",
+    command=("seq2seq", "train"),
+    help="train an encoder-decoder with attention and score it next to a baseline",
+    description=(
         "Train a recurrent encoder-decoder (--attention none|additive|dot|general, input "
         "feeding, optional --scheduled-sampling) on dates, numbers:SRC-TGT or a TSV "
         "corpus; keep the checkpoint with the best validation loss, write the test pairs "
         "once (greedy, or --beam W) and score exact match, CER, BLEU and chrF next to the "
         "baseline. Writes attention.png and attention.html."
-    )
-    Config = TranslateConfig
-    Model = Seq2SeqConfig
-    derived = ("source_vocab", "target_vocab", "max_output")
-    model_defaults = {
+    ),
+    derived=("source_vocab", "target_vocab", "max_output"),
+    model_defaults={
         "cell": "gru",
         "hidden_size": 128,
         "embed_size": 32,
         "attention": "general",
         "bidirectional": True,
         "dropout": 0.1,
-    }
-    train_defaults = {**WritingTask.train_defaults, "steps": 4000}
-    resumable = ("baselines", "beam", "length_penalty")
+    },
+    train_defaults={**TRAIN_DEFAULTS, "steps": 4000},
+    resumable=("baselines", "beam", "length_penalty"),
+    unit="pair",
+    headline=headline,
+    eval_options=Seq2SeqEvalOptions,
+    **FACE,
+)
+class Seq2SeqTask(WritingTask):
+    """An attentional encoder-decoder next to a rule-based or copy baseline."""
+
+    Config = TranslateConfig
+    Model = Seq2SeqConfig
     held_out = ("val", "test", "heldout")
-    unit = "pair"
 
     # -- data -------------------------------------------------------------------------
 
@@ -200,14 +227,13 @@ class Seq2SeqTask(WritingTask):
     def tags(self, split: str) -> list[str] | None:
         return self.data.tags.get(split)
 
-    def report(
-        self, summary: dict[str, Any], metrics: dict[str, float], baselines: dict[str, Any]
-    ) -> dict[str, Any]:
-        out = super().report(summary, metrics, baselines)
-        if "test" in self.outputs:
+    def report(self, run: Finished) -> dict[str, Any]:
+        out = super().report(run)
+        written = run.outputs("test")
+        if written is not None:
             out["test_errors"] = [
                 {"source": s, "target": t, "output": o}
-                for (s, t), o in zip(self.data.pairs["test"], self.outputs["test"])
+                for (s, t), o in zip(self.data.pairs["test"], written)
                 if o != t
             ][:20]
         return out
@@ -219,12 +245,3 @@ class Seq2SeqTask(WritingTask):
         if not path.is_file():
             return None
         return {"source": "TranslateConfig.data", "files": [file_identity(path)]}
-
-    def headline(self, model: Seq2SeqConfig, train: TrainConfig) -> str:
-        sizes = {k: len(v) for k, v in self.data.pairs.items()}
-        held = f" / {sizes['heldout']} held-out formats" if "heldout" in sizes else ""
-        return (
-            f"seq2seq {self.data.name}: {sizes['train']} train / {sizes['val']} val / "
-            f"{sizes['test']} test{held}; {model.cell.upper()} H={model.hidden_size}, "
-            f"attention {model.attention}, up to {train.steps} steps"
-        )

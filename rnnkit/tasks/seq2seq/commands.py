@@ -1,10 +1,9 @@
-"""`rnnkit seq2seq translate|eval`: use a trained translation run, or score it again.
+"""`rnnkit seq2seq translate`: use a trained translation run.
 
 ``translate`` writes one output line per input (the positional text, or each line of
 ``--file``), batched, by greedy decoding, beam search (``--beam W``) or sampling
 (``--temperature T``); ``--attention-png`` draws what the model attended to.
-``eval`` writes the validation, test and held-out pairs again and scores them next to
-the run's baseline (a ``--seeds`` directory: every run, mean and standard deviation).
+``rnnkit seq2seq eval`` is the generic eval command.
 """
 
 from __future__ import annotations
@@ -14,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.analysis.attention_plots import plot_attention
-from rnnkit.baselines.translation import METRICS
 from rnnkit.config import Config, require
 from rnnkit.generation.sampling import SamplingConfig
 from rnnkit.tasks.contract import Console
-from rnnkit.tasks.lifecycle import aggregate, check_fingerprint, load, seed_runs
+from rnnkit.tasks.lifecycle import load
 from rnnkit.tasks.registry import Command, Group, register_command
 from rnnkit.tasks.seq2seq import Seq2SeqTask
-from rnnkit.tasks.writing.report import attention_maps, table
+from rnnkit.tasks.writing.report import attention_maps
 
 
 @dataclass
@@ -70,7 +68,7 @@ def translate(
 ) -> list[dict[str, Any]]:
     """Each source's output and log-probability; an error names the first bad line."""
     loaded = load(path, expect=Seq2SeqTask)
-    task: Seq2SeqTask = loaded.task  # type: ignore[assignment]
+    task = loaded.task
     encoded = []
     for number, text in enumerate(sources, 1):
         try:
@@ -118,40 +116,6 @@ def run_translate(console: Console, *, options: TranslateOptions, seed: int) -> 
     return found[0] if len(found) == 1 else {"translations": found}
 
 
-# -- eval ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Seq2SeqEvalOptions(Config):
-    """Which run, how to decode."""
-
-    run: str  # run directory of `rnnkit seq2seq train` (or the --out of a --seeds run)
-    beam: int | None = None  # beam width (default: the run's own --beam)
-
-    def validate(self) -> None:
-        require(self, "beam", self.beam is None or self.beam >= 1, "None or an integer >= 1")
-
-
-def evaluate_run(path: str | Path, beam: int | None = None) -> dict[str, Any]:
-    """Every held-out split written and scored again, next to the baseline; a directory
-    of --seeds runs: every run, with the mean and standard deviation."""
-    runs = seed_runs(path)
-    if runs is not None:
-        return aggregate([evaluate_run(p, beam) for p in runs])
-    loaded = load(path, expect=Seq2SeqTask)
-    task: Seq2SeqTask = loaded.task  # type: ignore[assignment]
-    check_fingerprint(path, loaded.config, task)
-    if beam is not None:
-        task.config = task.config.replace(beam=beam)
-    return task.rescore(loaded.model)
-
-
-def run_eval(console: Console, *, options: Seq2SeqEvalOptions, seed: int) -> dict[str, Any]:
-    result = evaluate_run(options.run, options.beam)
-    console.say(table(result))
-    return result
-
-
 register_command(
     Command(
         path=("seq2seq", "translate"),
@@ -161,17 +125,6 @@ register_command(
         "--temperature T sampling; --attention-png F draws the attention of the first inputs.",
         groups=(Group("options", TranslateOptions, "translation"),),
         run=run_translate,
-        threads=1,
-    )
-)
-register_command(
-    Command(
-        path=("seq2seq", "eval"),
-        help="a run's scores next to its baseline on the same pairs",
-        description="Write the validation, test (and held-out) pairs of a seq2seq run again "
-        f"and score them ({', '.join(METRICS)}) next to the baseline on the same pairs.",
-        groups=(Group("options", Seq2SeqEvalOptions, "run"),),
-        run=run_eval,
         threads=1,
     )
 )

@@ -25,7 +25,7 @@ from rnnkit.baselines.translation import METRICS, scores
 from rnnkit.generation.batched import Hypothesis, beam_search_batch, decode_batch
 from rnnkit.generation.sampling import SamplingConfig
 from rnnkit.models.decoder import Decoder
-from rnnkit.tasks.contract import Task
+from rnnkit.tasks.contract import Evaluation, Finished, Task
 from rnnkit.tasks.writing.codec import Codec
 from rnnkit.tasks.writing.report import table, write_figures
 from rnnkit.training.batches import ShuffledBatches
@@ -68,6 +68,23 @@ class ScheduledBatches:
             yield batch
 
 
+FACE: dict[str, Any] = dict(  # what both writing tasks share on the command line
+    threads=1,  # small recurrent models: one thread is the fastest on a shared CPU
+    describe=table,
+)
+TRAIN_DEFAULTS = {  # what both writing tasks train with (each sets its own steps)
+    "minutes": 10.0,
+    "batch_size": 64,
+    "lr": 3e-3,
+    "optimizer": "adamw",
+    "weight_decay": 1e-4,
+    "schedule": "cosine",
+    "clip": 1.0,
+    "eval_every": 250,
+    "log_every": 100,
+}
+
+
 class WritingTask(Task):
     """Base of tasks whose model writes a text (see the module docstring).
 
@@ -77,24 +94,10 @@ class WritingTask(Task):
     codec artefact are shared.
     """
 
-    train_defaults = {  # what both writing tasks train with (each sets its own steps)
-        "minutes": 10.0,
-        "batch_size": 64,
-        "lr": 3e-3,
-        "optimizer": "adamw",
-        "weight_decay": 1e-4,
-        "schedule": "cosine",
-        "clip": 1.0,
-        "eval_every": 250,
-        "log_every": 100,
-    }
-    threads = 1  # small recurrent models: one thread is the fastest on a shared CPU
-
     def __init__(self, config: Any, **env: Any) -> None:
         super().__init__(config, **env)
-        self._codec: Codec | None = None  # fitted on first use, or restored from a run
-        self._restored = False  # a loaded run: its weights come from its checkpoint
-        self.outputs: dict[str, list[str]] = {}  # split -> outputs of the final evaluation
+        # fitted on first use, or a trained run's
+        self._codec = Codec.from_dict(self.saved("codec")) if self.saved else None
 
     # -- what a writing task provides ---------------------------------------------------
 
@@ -141,15 +144,11 @@ class WritingTask(Task):
     def decode_text(self, ids: list[int]) -> str:
         return self.codec.decode(ids)
 
-    def evaluate(self, model: nn.Module, split: str) -> dict[str, float]:
+    def evaluate(self, model: nn.Module, split: str) -> Evaluation:
         """Loss and scores of ``split``: validation written greedily, the others as
-        ``decoding`` says; the outputs of the final evaluation are kept for the report."""
-        final = split != "val" or self.model is not None
+        ``decoding`` says; the outputs: the written texts."""
         settings = self.decoding() if split != "val" else {}
-        metrics, outputs = self.score_split(model, split, **settings)
-        if final:
-            self.outputs[split] = outputs
-        return metrics
+        return Evaluation(*self.score_split(model, split, **settings))
 
     @cached_property
     def _baseline(self) -> dict[str, Any]:
@@ -158,47 +157,28 @@ class WritingTask(Task):
     def baselines(self) -> dict[str, Any]:
         return self._baseline if self.config.baselines else {}
 
-    def report(
-        self, summary: dict[str, Any], metrics: dict[str, float], baselines: dict[str, Any]
-    ) -> dict[str, Any]:
-        model = self.model
+    def report(self, run: Finished) -> dict[str, Any]:
+        metrics, baselines = run.metrics, run.baselines
         out: dict[str, Any] = {
             **self.about(),
-            "attention": model.config.attention if model is not None else None,
+            "attention": run.config.attention,
             **metrics,
             **standard_keys(metrics, baselines),
         }
         for split in ("test", "heldout"):
-            tags = self.tags(split)
-            if split in self.outputs and tags:
-                out[f"{split}_by_tag"] = by_tag(self.outputs[split], self.examples(split)[1], tags)
+            tags, outputs = self.tags(split), run.outputs(split)
+            if outputs is not None and tags:
+                out[f"{split}_by_tag"] = by_tag(outputs, self.examples(split)[1], tags)
         if baselines:
             out["baselines"] = {baselines["name"]: baselines}
+        out["decoding"] = self.decoding()
         return out
 
-    def rescore(self, model: nn.Module) -> dict[str, Any]:
-        """A trained model's held-out splits written and scored again, with the baseline
-        (``eval`` commands)."""
-        self.model = model
-        metrics: dict[str, Any] = {}
-        for split in self.held_out:
-            metrics.update(self.evaluate(model, split))
-        result = self.report({}, metrics, self.baselines())
-        return {**result, "decoding": self.decoding()}
+    def figures(self, run: Finished, root: Path) -> list[Path]:
+        return write_figures(self, run, root)
 
-    def figures(self, result: dict[str, Any], root: Path) -> list[Path]:
-        return write_figures(self, result, root)
-
-    def artefacts(self) -> dict[str, Any]:
+    def artefacts(self, run: Finished | None = None) -> dict[str, Any]:
         return {"codec": self.codec.to_dict()}
-
-    def restore(self, artefact: Callable[[str], Any]) -> None:
-        self._codec = Codec.from_dict(artefact("codec"))
-        self._restored = True
-
-    @staticmethod
-    def describe(r: dict[str, Any]) -> str:
-        return table(r)
 
     # -- writing ------------------------------------------------------------------------
 
@@ -213,51 +193,42 @@ class WritingTask(Task):
         batch_size: int = EVAL_BATCH,
         sampling: SamplingConfig | None = None,
     ) -> list[Hypothesis]:
-        """The best output of every input: greedy for ``beam == 1``, beam search for
-        more; with ``sampling`` (a temperature > 0), one sampled output per input."""
-        was = model.training
-        model.eval()
+        """The best output of every input (``model`` in eval mode): greedy for ``beam ==
+        1``, beam search for more; with ``sampling`` (a temperature > 0), one sampled
+        output per input."""
         out: list[Hypothesis] = []
-        try:
-            for i in range(0, len(inputs), batch_size):
-                chunk = inputs[i : i + batch_size]
-                state = model.start(self.collate(chunk))
-                common = dict(
-                    batch=len(chunk),
-                    bos=Decoder.BOS,
-                    eos=Decoder.EOS,
-                    max_length=model.config.max_output,
+        for i in range(0, len(inputs), batch_size):
+            chunk = inputs[i : i + batch_size]
+            state = model.start(self.collate(chunk))
+            common = dict(
+                batch=len(chunk),
+                bos=Decoder.BOS,
+                eos=Decoder.EOS,
+                max_length=model.config.max_output,
+            )
+            if beam == 1 or sampling is not None:
+                out += decode_batch(model.decoder.step, state, sampling=sampling, **common)
+            else:
+                found = beam_search_batch(
+                    model.decoder.step,
+                    state,
+                    width=beam,
+                    alpha=alpha,
+                    reorder=lambda s, index: s.select(index),
+                    **common,
                 )
-                if beam == 1 or sampling is not None:
-                    out += decode_batch(model.decoder.step, state, sampling=sampling, **common)
-                else:
-                    found = beam_search_batch(
-                        model.decoder.step,
-                        state,
-                        width=beam,
-                        alpha=alpha,
-                        reorder=lambda s, index: s.select(index),
-                        **common,
-                    )
-                    out += [hyps[0] for hyps in found]
-        finally:
-            model.train(was)
+                out += [hyps[0] for hyps in found]
         return out
 
     @torch.no_grad()
     def loss(self, model: nn.Module, inputs: Sequence[Any], targets: Sequence[str]) -> float:
         """Mean teacher-forced cross-entropy per target token."""
-        was = model.training
-        model.eval()
         total = tokens = 0.0
-        try:
-            for i in range(0, len(inputs), EVAL_BATCH):
-                batch = self.collate(inputs[i : i + EVAL_BATCH], targets[i : i + EVAL_BATCH])
-                n = float(batch.target_lengths.sum())
-                total += float(model(batch).loss) * n
-                tokens += n
-        finally:
-            model.train(was)
+        for i in range(0, len(inputs), EVAL_BATCH):
+            batch = self.collate(inputs[i : i + EVAL_BATCH], targets[i : i + EVAL_BATCH])
+            n = float(batch.target_lengths.sum())
+            total += float(model(batch).loss) * n
+            tokens += n
         return total / max(1.0, tokens)
 
     def score_split(

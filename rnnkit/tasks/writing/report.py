@@ -63,14 +63,9 @@ def attention_maps(
     outputs: the same weights as when they were written, one step at a time)."""
     if getattr(model.decoder, "attention", None) is None:
         return []
-    was = model.training
-    model.eval()
-    try:
-        batch = task.collate(inputs, outputs)
-        start = model.start(batch)
-        _, weights = model.decoder(batch.target_in, start, batch.target_lengths)  # (B, T, S)
-    finally:
-        model.train(was)
+    batch = task.collate(inputs, outputs)
+    start = model.start(batch)
+    _, weights = model.decoder(batch.target_in, start, batch.target_lengths)  # (B, T, S)
     maps = []
     for i, (out, source) in enumerate(zip(outputs, labels)):
         tokens = [*split(out, task.codec.target_level), "</s>"]
@@ -80,10 +75,10 @@ def attention_maps(
     return maps
 
 
-def write_figures(task: Any, result: dict[str, Any], root: Path) -> list[Path]:
+def write_figures(task: Any, run: Any, root: Path) -> list[Path]:
     """attention.png and attention.html of the first test examples (models with attention)."""
-    model, outputs = task.model, task.outputs.get("test")
-    if model is None or not outputs or getattr(model.decoder, "attention", None) is None:
+    model, outputs = run.model, run.outputs("test")
+    if not outputs or getattr(model.decoder, "attention", None) is None:
         return []
     inputs, references = task.examples("test")
     n = min(PAGE_EXAMPLES, len(inputs))
@@ -91,7 +86,7 @@ def write_figures(task: Any, result: dict[str, Any], root: Path) -> list[Path]:
     maps = attention_maps(task, model, inputs[:n], outputs[:n], labels)
     for m, ref in zip(maps, references):
         m.reference = ref
-    title = f"{result.get('data', '')}: attention over the source"
+    title = f"{task.about().get('data', '')}: attention over the source"
     return [
         plot_attention(maps[:3], root / "attention.png", title=title),
         write_attention_page(maps, root / "attention.html", title=title),
