@@ -57,6 +57,7 @@ def model_group(entry: TaskInfo, exclude: tuple[str, ...] = ()) -> Group:
         "model",
         defaults=entry.model_defaults,
         exclude=(*entry.derived, *exclude),
+        merge=entry.cls.Model.merge,  # drops a default option the chosen cell has no use for
         preset=_preset(entry, "model"),
     )
 
