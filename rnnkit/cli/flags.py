@@ -18,12 +18,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
-import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
-from rnnkit.config import field_docs, hints, is_config, untracked
+from rnnkit.config import field_docs, hints, is_config, is_union, untracked
 from rnnkit.tasks.registry import Command, Group
 
 FLAG_NAMES = {  # field -> flag, where the field's own name would be long
@@ -227,12 +226,8 @@ def _declaring(cls: type, path: str) -> type:
     return cls
 
 
-def _is_union(tp: Any) -> bool:
-    return get_origin(tp) is Union or isinstance(tp, types.UnionType)
-
-
 def _strip_none(tp: Any) -> Any:
-    if _is_union(tp):
+    if is_union(tp):
         rest = [a for a in get_args(tp) if a is not type(None)]
         return rest[0] if len(rest) == 1 else tp
     return tp
@@ -271,7 +266,7 @@ def _parser(tp: Any) -> Any:
 
 
 def _is_optional(tp: Any) -> bool:
-    return _is_union(tp) and type(None) in get_args(tp)
+    return is_union(tp) and type(None) in get_args(tp)
 
 
 def _or_none(parse: Any) -> Any:

@@ -57,6 +57,7 @@ def model_group(entry: TaskInfo, exclude: tuple[str, ...] = ()) -> Group:
         "model",
         defaults=entry.model_defaults,
         exclude=(*entry.derived, *exclude),
+        merge=entry.cls.Model.merge,  # drops a default option the chosen cell has no use for
         preset=_preset(entry, "model"),
     )
 
@@ -106,7 +107,7 @@ def train_command(entry: TaskInfo) -> Command:
     return Command(
         path=entry.command,
         help=entry.help,
-        description=entry.description,
+        description=entry.description or entry.help,
         groups=groups,
         run=functools.partial(run_training, entry),
         describe=entry.describe,
@@ -132,10 +133,8 @@ def run_training(
             if options.seeds > 1:
                 run.train = run.train.replace(seed=run.train.seed + k)
                 run.out = Path(options.out) / f"seed-{run.train.seed}" if options.out else None
-            if dist.main and entry.headline is not None:
-                task.model_config(run.model)  # load the data first: the headline describes it
-                with untracked():  # printing a setting is not using it (tests track reads)
-                    console.say(entry.headline(task, run.model, run.train))
+            if entry.headline is not None:
+                run.announce = functools.partial(_announce, entry, task, run.train, console)
             results.append(train(task, run))
     if not dist.main:
         return None
@@ -145,6 +144,12 @@ def run_training(
     if options.out:
         write_json(Path(options.out) / "seeds.json", summary)
     return summary
+
+
+def _announce(entry: TaskInfo, task: Any, train: TrainConfig, console: Console, model: Any) -> None:
+    """The headline of a run, once the task has read its data and filled the model config."""
+    with untracked():  # printing a setting is not using it (tests track reads)
+        console.say(entry.headline(task, model, train) if entry.headline else "")
 
 
 def make_run(configs: dict[str, Any], console: Console, dist: DistInfo, unit: str) -> Run:

@@ -18,7 +18,7 @@ from rnnkit.config import Config
 from rnnkit.data.optional import optional_import
 from rnnkit.tasks.contract import Console
 from rnnkit.tasks.lifecycle import load
-from rnnkit.tasks.registry import Command, Group, info, register_command
+from rnnkit.tasks.registry import info, register_verb
 from rnnkit.training.rundir import read_json
 
 
@@ -51,6 +51,12 @@ def export_run(options: ExportOptions) -> dict[str, Any]:
 
 
 def run_export(console: Console, *, options: ExportOptions, seed: int = 0) -> dict[str, Any]:
+    """export a trained run's model as ONNX graphs
+
+    Write the model of a trained run as ONNX graphs (dynamic batch and length), check
+    each with onnxruntime against PyTorch, and write export.json and the run's
+    vocabulary or scaler beside them. Needs the export extra: pip install 'rnnkit[export]'.
+    """
     result = export_run(options)
     for graph in result["graphs"].values():
         checked = graph["checked"]
@@ -61,15 +67,4 @@ def run_export(console: Console, *, options: ExportOptions, seed: int = 0) -> di
     return result
 
 
-register_command(
-    Command(
-        path=("export",),
-        help="export a trained run's model as ONNX graphs",
-        description="Write the model of a trained run as ONNX graphs (dynamic batch and "
-        "length), check each with onnxruntime against PyTorch, and write export.json and "
-        "the run's vocabulary or scaler beside them. Needs the export extra: "
-        "pip install 'rnnkit[export]'.",
-        groups=(Group("options", ExportOptions, "export"),),
-        run=run_export,
-    )
-)
+register_verb(("export",), run_export, ExportOptions, "export")

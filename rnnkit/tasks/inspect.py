@@ -17,7 +17,7 @@ from rnnkit.analysis.inspect import record, write_report
 from rnnkit.config import Config
 from rnnkit.tasks.contract import Console
 from rnnkit.tasks.lifecycle import load
-from rnnkit.tasks.registry import Command, Group, info, register_command
+from rnnkit.tasks.registry import info, register_verb
 
 
 @runtime_checkable
@@ -59,6 +59,12 @@ def inspect_run(options: InspectOptions, seed: int = 0) -> dict[str, Any]:
 
 
 def run_inspect(console: Console, *, options: InspectOptions, seed: int) -> dict[str, Any]:
+    """record gates and states of a trained run as a report
+
+    Run one input through a trained model's recurrent layer with the reference runner's
+    capture; write heatmaps (PNG) and an HTML page colouring the input by a unit's
+    activation.
+    """
     result = inspect_run(options, seed)
     console.say(
         f"wrote {result['html']} and {result['png']} (unit {result['unit']}; "
@@ -67,14 +73,4 @@ def run_inspect(console: Console, *, options: InspectOptions, seed: int) -> dict
     return result
 
 
-register_command(
-    Command(
-        path=("inspect",),
-        help="record gates and states of a trained run as a report",
-        description="Run one input through a trained model's recurrent layer with the "
-        "reference runner's capture; write heatmaps (PNG) and an HTML page colouring the "
-        "input by a unit's activation.",
-        groups=(Group("options", InspectOptions, "inspect"),),
-        run=run_inspect,
-    )
-)
+register_verb(("inspect",), run_inspect, InspectOptions, "inspect")

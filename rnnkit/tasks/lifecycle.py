@@ -15,6 +15,7 @@ baselines, on data it first checks is unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -54,6 +55,7 @@ class Run:
     progress: Progress | None = None
     dist: DistInfo = field(default_factory=DistInfo)
     callbacks: list[Any] = field(default_factory=list)  # rnnkit.training.Callback objects
+    announce: Callable[[Any], None] | None = None  # told the model config before training
 
 
 def train(task: Task, run: Run) -> dict[str, Any]:
@@ -66,6 +68,8 @@ def fit(task: Task, run: Run) -> tuple[dict[str, Any], Finished]:
     dist = run.dist
     rundir = open_run(run.out, run.resume)
     model_config = task.model_config(run.model)
+    if run.announce is not None and dist.main:
+        run.announce(model_config)
     config = run_config(task, model_config, run.train)
     if run.resume and rundir is not None:
         check_resume(rundir, task, config)

@@ -15,6 +15,7 @@ parser from the groups and prints ``describe(result)``.
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,20 @@ GROUPS: dict[str, tuple[str, str]] = {}  # CLI group -> (help, description)
 ALIASES: dict[str, Callable[[dict[str, Any]], str]] = {}  # old task name -> today's, by config
 
 Describe = Callable[[dict[str, Any]], str]  # a result -> the lines printed
+TRAINING = {"schedule": "cosine", "clip": 1.0, "log_every": 100}  # most tasks' own defaults
+
+
+def best_baseline(result: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The name and metrics of a result's best baseline (``best_baseline``), if any."""
+    name = result.get("best_baseline")
+    return (name, result["baselines"][name]) if name in result.get("baselines", {}) else None
+
+
+def trained_for(result: dict[str, Any]) -> str:
+    """ "  after N steps (S s)" of a training result ("" for an evaluation's)."""
+    if "steps" not in result:
+        return ""
+    return f"  after {result['steps']:.0f} steps ({result['seconds']:.0f} s)"
 
 
 @dataclass(frozen=True)
@@ -38,7 +53,7 @@ class TaskInfo:
     cls: type[Task]
     command: tuple[str, ...]  # CLI path of its train command; eval sits beside it
     help: str  # one line for `rnnkit --help`
-    description: str = ""  # the train command's --help text
+    description: str = ""  # the train command's --help text (default: help)
     noun: str = ""  # "a ___ run" in errors (default: the name)
     derived: tuple[str, ...] = ()  # model fields the task fills in (not flags)
     not_flags: tuple[str, ...] = ()  # task-config fields no flag offers (dotted)
@@ -91,6 +106,25 @@ def register_command(command: Command) -> Command:
         raise ValueError(f"two commands at `rnnkit {' '.join(command.path)}`")
     COMMANDS[command.path] = command
     return command
+
+
+def register_verb(
+    path: tuple[str, ...],
+    run: Callable[..., dict[str, Any] | None],
+    options: type,
+    title: str,
+    *more: Group,
+    threads: int | None = None,
+) -> Command:
+    """A command reading one ``options`` config (``run(console, options=..., seed=...)``)
+    and any ``more`` groups; its help is the first line of ``run``'s docstring and its
+    --help text the rest."""
+    doc = inspect.cleandoc(run.__doc__ or "")
+    first, _, rest = doc.partition("\n\n")
+    help = " ".join(first.split())
+    description = " ".join(rest.split()) or help
+    groups = (Group("options", options, title), *more)
+    return register_command(Command(path, help, run, groups, description, threads=threads))
 
 
 def register_group(name: str, help: str, description: str = "") -> None:

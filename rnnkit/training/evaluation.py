@@ -43,15 +43,10 @@ def evaluate(trainer: Any) -> dict[str, Any]:
     ``evaluate`` function's, else the mean validation loss; in eval mode, without
     gradients, in float32; the model's mode is restored."""
     model = ckpt.unwrap(trainer.model)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            if trainer.evaluate_fn is not None:
-                return dict(trainer.evaluate_fn(model))
-            return mean_val_loss(trainer, model) if trainer.val_source else {}
-    finally:
-        model.train(was_training)
+    with evaluating(model):
+        if trainer.evaluate_fn is not None:
+            return dict(trainer.evaluate_fn(model))
+        return mean_val_loss(trainer, model) if trainer.val_source else {}
 
 
 def mean_val_loss(trainer: Any, model: nn.Module) -> dict[str, float]:

@@ -14,13 +14,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import torch
-
 from rnnkit.training import checkpoint as ckpt
 from rnnkit.training import distributed as ddp
 from rnnkit.training.callbacks import Callback
 from rnnkit.training.config import TrainConfig
 from rnnkit.training.errors import TrainingDiverged
+from rnnkit.training.evaluation import evaluating
 
 
 def _mean(values: list[float]) -> float:
@@ -67,13 +66,8 @@ class DivergenceGuard(Callback):
         if trainer.batch is None:
             return  # no step in this session: the weights are those loaded
         model = ckpt.unwrap(trainer.model)
-        was = model.training
-        model.eval()
-        try:
-            with torch.no_grad():
-                loss = float(model(trainer.batch, state=trainer.state_in).loss)
-        finally:
-            model.train(was)
+        with evaluating(model):
+            loss = float(model(trainer.batch, state=trainer.state_in).loss)
         bad = not math.isfinite(loss) or self.exploded(loss)
         (bad_ranks,) = ddp.all_sum([float(bad)], trainer.dist)
         if bad_ranks:

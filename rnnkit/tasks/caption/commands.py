@@ -19,7 +19,7 @@ from rnnkit.data.strips import compose
 from rnnkit.tasks.caption import CaptionTask
 from rnnkit.tasks.contract import Console
 from rnnkit.tasks.lifecycle import load
-from rnnkit.tasks.registry import Command, Group, register_command
+from rnnkit.tasks.registry import register_verb
 from rnnkit.tasks.writing.report import attention_maps
 
 
@@ -65,6 +65,11 @@ def read_images(task: CaptionTask, options: CaptionPredictOptions, seed: int) ->
 
 
 def run_predict(console: Console, *, options: CaptionPredictOptions, seed: int) -> dict[str, Any]:
+    """caption digit strips with a trained run
+
+    Write the number in words for each strip of an .npz file (--file) or for strips
+    drawn from the test digit images (--number 312,7).
+    """
     loaded = load(options.run, expect=CaptionTask)
     task = loaded.task
     images = list(read_images(task, options, seed))
@@ -83,14 +88,4 @@ def run_predict(console: Console, *, options: CaptionPredictOptions, seed: int) 
     return {"captions": [{"input": s, "caption": c} for s, c in zip(shown, captions)]}
 
 
-register_command(
-    Command(
-        path=("caption", "predict"),
-        help="caption digit strips with a trained run",
-        description="Write the number in words for each strip of an .npz file (--file) or "
-        "for strips drawn from the test digit images (--number 312,7).",
-        groups=(Group("options", CaptionPredictOptions, "captioning"),),
-        run=run_predict,
-        threads=1,
-    )
-)
+register_verb(("caption", "predict"), run_predict, CaptionPredictOptions, "captioning", threads=1)

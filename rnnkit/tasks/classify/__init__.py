@@ -30,7 +30,7 @@ from rnnkit.tasks.classify.data import Encoder, collate, start_from
 from rnnkit.tasks.classify.report import headline, model_name, table, write_figures
 from rnnkit.tasks.contract import Evaluation, Finished, Task
 from rnnkit.tasks.lifecycle import Loaded, load
-from rnnkit.tasks.registry import register_group, register_task
+from rnnkit.tasks.registry import TRAINING, register_group, register_task
 from rnnkit.training import TrainConfig
 from rnnkit.training.batches import ShuffledBatches
 
@@ -65,16 +65,14 @@ EVAL_BATCH = 256
         "dropout": 0.2,
     },
     train_defaults={
+        **TRAINING,
         "steps": 2000,
         "minutes": 10.0,
         "batch_size": 32,
         "lr": 3e-3,
         "optimizer": "adamw",
         "weight_decay": 1e-2,
-        "schedule": "cosine",
-        "clip": 1.0,
         "eval_every": 100,
-        "log_every": 100,
     },
     presets=lambda config: PRESETS.get(config.data, {}),
     resumable=("baselines",),

@@ -15,13 +15,13 @@ from rnnkit.data.labelled import load_file
 from rnnkit.tasks.classify import ClassifyTask
 from rnnkit.tasks.contract import Console
 from rnnkit.tasks.lifecycle import load
-from rnnkit.tasks.registry import Command, Group, register_command
+from rnnkit.tasks.registry import register_verb
 
 # -- predict -----------------------------------------------------------------------------
 
 
 @dataclass
-class PredictOptions(Config):
+class ClassifyPredictOptions(Config):
     """Which run, which inputs."""
 
     run: str  # run directory of `rnnkit classify train`
@@ -48,7 +48,7 @@ def predict(path: str | Path, inputs: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
-def read_inputs(options: PredictOptions) -> tuple[list[Any], list[str]]:
+def read_inputs(options: ClassifyPredictOptions) -> tuple[list[Any], list[str]]:
     """(inputs, how each is shown): the positional text, or the examples of --file."""
     if (options.text is None) == (options.file is None):
         raise ValueError("give one text to label, or --file with several (not both)")
@@ -71,7 +71,13 @@ def read_inputs(options: PredictOptions) -> tuple[list[Any], list[str]]:
     return lines, lines
 
 
-def run_predict(console: Console, *, options: PredictOptions, seed: int) -> dict[str, Any]:
+def run_predict(console: Console, *, options: ClassifyPredictOptions, seed: int) -> dict[str, Any]:
+    """label texts or series with a trained classifier
+
+    Print each input's most likely classes and their probabilities (`rnnkit classify
+    predict RUN "a text"`, or --file with one text per line, a CSV/TSV, or .npz / .ts
+    series); --json prints them all.
+    """
     inputs, shown = read_inputs(options)
     predictions = predict(options.run, inputs)
     for what, p in zip(shown, predictions, strict=True):
@@ -83,14 +89,4 @@ def run_predict(console: Console, *, options: PredictOptions, seed: int) -> dict
     return {"predictions": [{**p, "input": s} for p, s in zip(predictions, shown, strict=True)]}
 
 
-register_command(
-    Command(
-        path=("classify", "predict"),
-        help="label texts or series with a trained classifier",
-        description="Print each input's most likely classes and their probabilities "
-        '(`rnnkit classify predict RUN "a text"`, or --file with one text per line, a '
-        "CSV/TSV, or .npz / .ts series); --json prints them all.",
-        groups=(Group("options", PredictOptions, "prediction"),),
-        run=run_predict,
-    )
-)
+register_verb(("classify", "predict"), run_predict, ClassifyPredictOptions, "prediction")

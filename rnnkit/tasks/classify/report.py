@@ -16,6 +16,7 @@ import torch
 from rnnkit.analysis.classify_plots import Sentence, plot_confusion, write_word_page
 from rnnkit.tasks.classify.data import collate
 from rnnkit.tasks.contract import Finished
+from rnnkit.tasks.registry import trained_for
 
 KEYS = ("val_accuracy", "test_accuracy", "test_macro_f1")
 PAGE_SENTENCES = 16  # sentences on attention.html
@@ -56,7 +57,7 @@ def table(r: dict[str, Any]) -> str:
     for b, m in sorted(r.get("baselines", {}).items(), key=lambda kv: -kv[1]["test_accuracy"]):
         lines.append(f"| {b} | " + " | ".join(_cell(m, k) for k in KEYS) + " |")
     if "steps" in r:
-        lines.append(f"\nafter {r['steps']:.0f} steps ({r['seconds']:.0f} s)")
+        lines.append("\n" + trained_for(r).strip())
     return "\n".join(lines)
 
 

@@ -22,7 +22,7 @@ from torch import nn
 from rnnkit.config import Config, require
 from rnnkit.models.regressor import NextStepRegressor, RegressorConfig
 from rnnkit.tasks.contract import Evaluation, Finished, Task
-from rnnkit.tasks.registry import register_task
+from rnnkit.tasks.registry import TRAINING, register_task
 from rnnkit.training import StreamBatches, TrainConfig, count_items, to_device
 from rnnkit.training.evaluation import loss_sum
 from rnnkit.training.tbptt import TBPTTConfig
@@ -81,19 +81,17 @@ def upgrade(config: dict[str, Any]) -> dict[str, Any]:
     ),
     derived=("input_size", "output_size"),
     train_defaults={
+        **TRAINING,
         "steps": 1000,
         "batch_size": 32,
         "lr": 3e-3,
         "eval_every": 200,
-        "log_every": 100,
-        "schedule": "cosine",
         "warmup": 50,
-        "clip": 1.0,
     },
     unit="values",
     headline=lambda task, model, train: (
-        f"demo: {model.cell.upper()}(1, {model.hidden_size}) x{model.num_layers} on a sum of "
-        f"sines, {train.steps} steps, TBPTT k={task.config.tbptt.bptt}"
+        f"demo: {model.cell.upper()}(1, {model.hidden_size}) x{model.num_layers} on a sum "
+        f"of sines, {train.steps} steps, TBPTT k={task.config.tbptt.bptt}"
     ),
     describe=lambda r: (
         f"validation MSE {r['val_loss']:.5f} (naive forecast: "

@@ -29,8 +29,8 @@ from rnnkit.data.series import DATASETS, Series, SeriesConfig, load_series
 from rnnkit.models.forecaster import ForecastBatch, ForecasterConfig, RNNForecaster
 from rnnkit.tasks.contract import Evaluation, Finished, Task
 from rnnkit.tasks.forecast.data import Prepared, prepare
-from rnnkit.tasks.forecast.report import describe, headline, markdown
-from rnnkit.tasks.registry import register_group, register_task
+from rnnkit.tasks.forecast.report import PRINTED
+from rnnkit.tasks.registry import TRAINING, register_group, register_task
 from rnnkit.training import TrainConfig
 from rnnkit.training.batches import ShuffledBatches
 
@@ -83,14 +83,12 @@ def window_batches(windows: ForecastBatch, batch_size: int, seed: int) -> Shuffl
 
 
 TRAIN_DEFAULTS = {  # chosen on validation splits before the last 36 months of
+    **TRAINING,
     "steps": 2000,  # airpassengers (benchmarks/forecast_tuning.py; docs/forecast.md)
     "minutes": 10.0,
     "batch_size": 32,
     "lr": 3e-3,
     "weight_decay": 1e-4,
-    "schedule": "cosine",
-    "clip": 1.0,
-    "log_every": 100,
 }
 
 
@@ -107,9 +105,7 @@ TRAIN_DEFAULTS = {  # chosen on validation splits before the last 36 months of
     not_flags=("cut",),
     train_defaults=TRAIN_DEFAULTS,
     unit="window",
-    headline=headline,
-    describe=describe,
-    table=markdown,
+    **PRINTED,
 )
 class ForecastTask(Task):
     """An RNN forecaster at one origin, against the classic models on the same split."""
@@ -126,8 +122,7 @@ class ForecastTask(Task):
         **env: Any,
     ) -> None:
         super().__init__(config, **env)
-        if series is not None:  # given in Python (rnnkit.tasks.forecast.api.Forecaster)
-            self.__dict__["series"] = series
+        self.given = series  # a series given in Python (rnnkit.tasks.forecast.api.Forecaster)
         if scaler is None and self.saved is not None:
             scaler = Scaler.from_dict(self.saved("scaler"))
         self.scaler = scaler  # a trained run's (None: fitted on the observed steps)
@@ -136,7 +131,7 @@ class ForecastTask(Task):
 
     @cached_property
     def series(self) -> Series:
-        return load_series(self.config.series)
+        return self.given if self.given is not None else load_series(self.config.series)
 
     @property
     def has_test(self) -> bool:

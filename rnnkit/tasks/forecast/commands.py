@@ -23,7 +23,7 @@ from rnnkit.tasks.forecast import ForecastConfig, ForecastTask
 from rnnkit.tasks.forecast.backtest import BacktestConfig, Fold, backtest
 from rnnkit.tasks.forecast.report import markdown
 from rnnkit.tasks.lifecycle import load
-from rnnkit.tasks.registry import Command, Group, info, register_command
+from rnnkit.tasks.registry import Command, Group, info, register_command, register_verb
 from rnnkit.training.rundir import write_json
 
 
@@ -71,7 +71,7 @@ def _shown(result: dict[str, Any], baselines: int = 3) -> list[str]:
 
 
 @dataclass
-class PredictOptions(Config):
+class ForecastPredictOptions(Config):
     """Which run, how far ahead, where to write."""
 
     run: str  # run directory of `rnnkit forecast train`
@@ -96,7 +96,12 @@ def predict(path: str | Path, horizon: int = 0) -> Any:
     return pd.DataFrame(forecast, index=index)
 
 
-def run_predict(console: Console, *, options: PredictOptions, seed: int) -> dict[str, Any]:
+def run_predict(console: Console, *, options: ForecastPredictOptions, seed: int) -> dict[str, Any]:
+    """forecast past the end of the series with a trained run
+
+    Forecast the steps after the last observation, with prediction intervals for a
+    --distribution gaussian run; print them, and write --csv.
+    """
     frame = predict(options.run, options.horizon)
     console.say(frame.to_string(float_format=lambda v: f"{v:.6g}"))
     if options.csv:
@@ -128,16 +133,7 @@ def _register() -> None:
             run=run_compare,
         )
     )
-    register_command(
-        Command(
-            path=("forecast", "predict"),
-            help="forecast past the end of the series with a trained run",
-            description="Forecast the steps after the last observation, with prediction "
-            "intervals for a --distribution gaussian run; print them, and write --csv.",
-            groups=(Group("options", PredictOptions, "prediction"),),
-            run=run_predict,
-        )
-    )
+    register_verb(("forecast", "predict"), run_predict, ForecastPredictOptions, "prediction")
 
 
 _register()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from rnnkit.baselines.metrics import METRICS
+from rnnkit.tasks.registry import best_baseline, trained_for
 
 
 def headline(task: Any, model: Any, train: Any) -> str:
@@ -21,13 +22,12 @@ def describe(r: dict[str, Any]) -> str:
     line = (
         f"test ({r['horizon']} steps after {r['observed']}): MAE {r['test_mae']:.4g}  "
         f"RMSE {r['test_rmse']:.4g}  MAPE {r['test_mape']:.2f}%  MASE {r['test_mase']:.3f}"
-        f"  after {r['steps']} steps ({r['seconds']:.0f} s)"
-    )
-    if "baselines" in r:
-        name = r["best_baseline"]
-        b = r["baselines"][name]
-        line += f"\nbest baseline ({name}): MAE {b['mae']:.4g}  MAPE {b['mape']:.2f}%"
-    return line
+    ) + trained_for(r)
+    best = best_baseline(r)
+    if best is None:
+        return line
+    name, b = best
+    return line + f"\nbest baseline ({name}): MAE {b['mae']:.4g}  MAPE {b['mape']:.2f}%"
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -54,3 +54,6 @@ def markdown(result: dict[str, Any]) -> str:
         mark = " **(best)**" if name == result["best"] else ""
         lines.append(f"| {name}{mark} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+PRINTED = dict(headline=headline, describe=describe, table=markdown)  # the CLI's printers

@@ -21,7 +21,7 @@ from rnnkit.tasks.lm import TRAIN_DEFAULTS, LMTask
 from rnnkit.tasks.lm.fill import fill
 from rnnkit.tasks.lm.generate import beam_texts, generate_text
 from rnnkit.tasks.lm.report import describe
-from rnnkit.tasks.registry import Command, Group, info, register_command
+from rnnkit.tasks.registry import Command, Group, info, register_command, register_verb
 
 
 def load_lm(path: str | Path, **kwargs: Any) -> tuple[Any, Any, dict[str, Any]]:
@@ -51,6 +51,11 @@ class SampleOptions(Config):
 def run_sample(
     console: Console, *, options: SampleOptions, sampling: SamplingConfig, seed: int
 ) -> dict[str, Any]:
+    """generate text from a trained run
+
+    Continue --prime (or a new line) token by token, printed as it is drawn: greedy
+    (--temperature 0), temperature, top-k, top-p, or beam search.
+    """
     model, tokenizer, _ = load_lm(options.run)
     if options.beam is not None:
         beams = beam_texts(
@@ -94,6 +99,11 @@ class FillOptions(Config):
 
 
 def run_fill(console: Console, *, options: FillOptions, seed: int) -> dict[str, Any]:
+    """rank words for a blank (___) with a run that has a backward LM
+
+    Score each candidate sentence by log P_fwd + log P_bwd (both directions of a
+    --backward-lm run; forward only otherwise, with a note).
+    """
     model, tokenizer, _ = load_lm(options.run)
     both = model.config.backward_lm
     if not both:
@@ -171,26 +181,8 @@ def run_demo(console: Console, *, write: WriteOptions, seed: int, **configs: Any
 def _register() -> None:
     entry = info(LMTask)
     sampling = Group("sampling", SamplingConfig, "sampling")
-    register_command(
-        Command(
-            path=("lm", "sample"),
-            help="generate text from a trained run",
-            description="Continue --prime (or a new line) token by token, printed as it is "
-            "drawn: greedy (--temperature 0), temperature, top-k, top-p, or beam search.",
-            groups=(Group("options", SampleOptions, "generation"), sampling),
-            run=run_sample,
-        )
-    )
-    register_command(
-        Command(
-            path=("lm", "fill"),
-            help="rank words for a blank (___) with a run that has a backward LM",
-            description="Score each candidate sentence by log P_fwd + log P_bwd (both "
-            "directions of a --backward-lm run; forward only otherwise, with a note).",
-            groups=(Group("options", FillOptions, "fill in the blank"),),
-            run=run_fill,
-        )
-    )
+    register_verb(("lm", "sample"), run_sample, SampleOptions, "generation", sampling)
+    register_verb(("lm", "fill"), run_fill, FillOptions, "fill in the blank")
     register_command(
         Command(
             path=("lm", "demo"),

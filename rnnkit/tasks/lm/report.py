@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rnnkit.tasks.registry import best_baseline, trained_for
+
 
 def headline(task: Any, model: Any, train: Any) -> str:
     """The line printed before training starts."""
@@ -30,15 +32,14 @@ def describe(r: dict[str, Any]) -> str:
     unit = "char" if r.get("level", "char") == "char" else "token"
     line = (
         f"validation: {r['val_loss']:.3f} nats/{unit}, {r['val_bits_per_token']:.3f} "
-        f"bits/{unit}, perplexity {r['val_perplexity']:.2f}  after {r['steps']} steps "
-        f"({r['seconds']:.0f} s)"
-    )
-    if "baselines" in r:
-        name = r["best_baseline"]
-        b = r["baselines"][name]
-        line += (
-            f"\nbest n-gram baseline ({name}): {b['val_loss']:.3f} nats/{unit}, "
-            f"{b['val_bits_per_token']:.3f} bits/{unit}, perplexity {b['val_perplexity']:.2f}"
+        f"bits/{unit}, perplexity {r['val_perplexity']:.2f}"
+    ) + trained_for(r)
+    best = best_baseline(r)
+    if best is not None:
+        name, b = best
+        line += f"\nbest n-gram baseline ({name}): " + (
+            f"{b['val_loss']:.3f} nats/{unit}, {b['val_bits_per_token']:.3f} bits/{unit}, "
+            f"perplexity {b['val_perplexity']:.2f}"
         )
     return line
 
@@ -56,6 +57,9 @@ def table(result: dict[str, Any]) -> str:
             f"{m['val_perplexity']:>12.3f}{best}"
         )
     return "\n".join(lines)
+
+
+PRINTED = dict(headline=headline, describe=describe, table=table)  # the CLI's printers
 
 
 def upgrade(config: dict[str, Any]) -> dict[str, Any]:

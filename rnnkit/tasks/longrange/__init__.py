@@ -11,7 +11,7 @@ test set next to its memoryless baseline:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -30,7 +30,13 @@ from rnnkit.data.longrange import (
 )
 from rnnkit.models.sequence import ManyToMany, ManyToOne, SeqBatch, SequenceConfig
 from rnnkit.tasks.contract import Evaluation, Finished, Task
-from rnnkit.tasks.registry import info, register_alias, register_group, register_task
+from rnnkit.tasks.registry import (
+    info,
+    register_alias,
+    register_group,
+    register_task,
+    trained_for,
+)
 from rnnkit.training import TrainConfig
 
 BATCHES_PER_EPOCH = 100  # synthetic data has no epochs; this sets the resume granularity
@@ -106,11 +112,6 @@ def upgrade(config: dict[str, Any]) -> dict[str, Any]:
     return {**config, "task": config["data"].get("task", config.get("task")), "data": data}
 
 
-def trained_for(r: dict[str, Any]) -> str:
-    """ "  after N steps, S s" for a training result ("" for an evaluation)."""
-    return f"  after {r['steps']} steps, {r['seconds']:.0f} s" if "steps" in r else ""
-
-
 FACE: dict[str, Any] = dict(  # what the adding and copy tasks share on the command line
     noun="longrange",
     derived=("input_size", "vocab_size", "output_size", "loss", "bidirectional"),
@@ -138,13 +139,22 @@ class LongRangeTask(Task):
 
     Model = SequenceConfig
     metric: ClassVar[str]  # the loss's name in results: "mse" or "xent"
+    shape: ClassVar[dict[str, Any]]  # the model fields the task decides
+    network: ClassVar[Callable[[SequenceConfig], nn.Module]]  # ManyToOne or ManyToMany
+    sample: ClassVar[Callable[..., tuple[torch.Tensor, torch.Tensor]]]  # (B, T, g) -> x, y
 
     def __init__(self, config: LongRangeConfig, **env: Any) -> None:
         super().__init__(config, **env)
         self._held_out: dict[str, SeqBatch] = {}
 
     def batch(self, size: int, generator: torch.Generator) -> SeqBatch:
-        raise NotImplementedError
+        return SeqBatch(*self.sample(size, self.config.length, generator))
+
+    def model_config(self, requested: SequenceConfig) -> SequenceConfig:
+        return requested.replace(**self.shape)
+
+    def build_model(self, config: SequenceConfig) -> nn.Module:
+        return self.network(config)
 
     def batches(self, train: TrainConfig, model: SequenceConfig) -> SyntheticBatches:
         return SyntheticBatches(self, train.batch_size, train.seed)
@@ -194,31 +204,27 @@ class LongRangeTask(Task):
         raise NotImplementedError
 
 
-@register_task(
+def longrange(name: str, help: str, describe: Callable[[dict[str, Any]], str]) -> Any:
+    """Register a long-range task as `rnnkit longrange NAME`."""
+    return register_task(name, command=("longrange", name), help=help, describe=describe, **FACE)
+
+
+@longrange(
     "adding",
-    command=("longrange", "adding"),
-    help="the adding problem (two marked values to sum)",
-    description="the adding problem (two marked values to sum)",
-    describe=lambda r: (
+    "the adding problem (two marked values to sum)",
+    lambda r: (
         f"test MSE {r['test_mse']:.4g}  (baseline, predicting 1: {r['baseline_mse']:.4f})"
         + trained_for(r)
     ),
-    **FACE,
 )
 class AddingTask(LongRangeTask):
     """The adding problem: many-to-one regression of the sum of two marked values."""
 
     Config = AddingConfig
     metric = "mse"
-
-    def batch(self, size: int, generator: torch.Generator) -> SeqBatch:
-        return SeqBatch(*adding_batch(size, self.config.length, generator))
-
-    def model_config(self, requested: SequenceConfig) -> SequenceConfig:
-        return requested.replace(input_size=2, vocab_size=0, output_size=1, loss="mse")
-
-    def build_model(self, config: SequenceConfig) -> nn.Module:
-        return ManyToOne(config)
+    shape = dict(input_size=2, vocab_size=0, output_size=1, loss="mse")
+    network = ManyToOne
+    sample = staticmethod(adding_batch)
 
     def baseline(self) -> float:
         return adding_baseline_mse()
@@ -242,31 +248,22 @@ class AddingTask(LongRangeTask):
         return [f"{v:.2f}" + ("*" if m else "") for v, m in batch.x[0].tolist()]
 
 
-@register_task(
+@longrange(
     "copy",
-    command=("longrange", "copy"),
-    help="the copy-memory task (recall 10 symbols after T blanks)",
-    description="the copy-memory task (recall 10 symbols after T blanks)",
-    describe=lambda r: (
+    "the copy-memory task (recall 10 symbols after T blanks)",
+    lambda r: (
         f"test cross-entropy {r['test_xent']:.4f}  (memoryless baseline "
         f"{r['baseline_xent']:.4f}), recall accuracy {r['test_accuracy']:.3f}" + trained_for(r)
     ),
-    **FACE,
 )
 class CopyTask(LongRangeTask):
     """The copy-memory task: many-to-many classification, recall after T blanks."""
 
     Config = CopyConfig
     metric = "xent"
-
-    def batch(self, size: int, generator: torch.Generator) -> SeqBatch:
-        return SeqBatch(*copy_batch(size, self.config.length, generator))
-
-    def model_config(self, requested: SequenceConfig) -> SequenceConfig:
-        return requested.replace(vocab_size=COPY_VOCAB, output_size=COPY_CLASSES, loss="xent")
-
-    def build_model(self, config: SequenceConfig) -> nn.Module:
-        return ManyToMany(config)
+    shape = dict(vocab_size=COPY_VOCAB, output_size=COPY_CLASSES, loss="xent")
+    network = ManyToMany
+    sample = staticmethod(copy_batch)
 
     def extra(self, out: Any, batch: SeqBatch, split: str) -> dict[str, float]:
         """Accuracy on the 10 recalled symbols."""

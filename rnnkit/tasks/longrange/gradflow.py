@@ -21,7 +21,7 @@ from rnnkit.models.sequence import SeqBatch, SequenceConfig
 from rnnkit.tasks.contract import Console
 from rnnkit.tasks.lifecycle import load
 from rnnkit.tasks.longrange import AddingConfig, AddingTask, LongRangeTask
-from rnnkit.tasks.registry import Command, Group, register_command
+from rnnkit.tasks.registry import register_verb
 from rnnkit.training.rundir import write_json
 
 CellName = Literal["rnn", "relu", "lstm", "gru", "mingru", "minlstm"]
@@ -127,17 +127,13 @@ def report(config: GradflowConfig, flows: dict[str, GradFlow], console: Console)
     return result
 
 
-def run_gradflow(console: Console, *, config: GradflowConfig, seed: int) -> dict[str, Any]:
-    return report(config, gradflow(config, seed), console)
+def run_gradflow(console: Console, *, options: GradflowConfig, seed: int) -> dict[str, Any]:
+    """plot how gradients vanish or explode through time
+
+    Measure ||dL/dh_t|| for every step t of the adding problem, loss at the last step,
+    per cell at initialisation and/or for trained longrange runs.
+    """
+    return report(options, gradflow(options, seed), console)
 
 
-register_command(
-    Command(
-        path=("gradflow",),
-        help="plot how gradients vanish or explode through time",
-        description="Measure ||dL/dh_t|| for every step t of the adding problem, loss at the "
-        "last step, per cell at initialisation and/or for trained longrange runs.",
-        groups=(Group("config", GradflowConfig, "gradient flow"),),
-        run=run_gradflow,
-    )
-)
+register_verb(("gradflow",), run_gradflow, GradflowConfig, "gradient flow")

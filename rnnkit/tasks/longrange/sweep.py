@@ -66,7 +66,7 @@ def sweep(
             out = root / f"{cell}-T{length}"
             task = cls(cls.Config(length=length, test_size=config.test_size))
             run = Run(
-                model.replace(cell=cell),
+                model.with_cell(cell),
                 train_config,
                 out=out,
                 resume=options.resume and RunDir(out).checkpoint("last") is not None,

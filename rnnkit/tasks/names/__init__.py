@@ -30,7 +30,14 @@ from rnnkit.tasks.names.data import (
     baseline_xent,
 )
 from rnnkit.tasks.names.generate import generate
-from rnnkit.tasks.registry import Command, Group, register_command, register_group, register_task
+from rnnkit.tasks.registry import (
+    TRAINING,
+    Group,
+    register_group,
+    register_task,
+    register_verb,
+    trained_for,
+)
 from rnnkit.training import TrainConfig
 from rnnkit.training.batches import ShuffledBatches
 
@@ -49,6 +56,14 @@ def name_batches(encoder: Encoder, pairs: list, batch_size: int, seed: int) -> S
     )
 
 
+def headline(data: NamesTaskConfig, model: ConditionalConfig, train: TrainConfig) -> str:
+    languages = len(data.languages or ()) or "all"
+    return (
+        f"names: {model.cell.upper()} H={model.hidden_size} over {languages} languages, "
+        f"up to {train.steps} steps / {train.minutes} min"
+    )
+
+
 def describe(r: dict[str, Any]) -> str:
     """Validation and test nats per character next to the best n-gram order."""
     model = f"validation {r['val_nats_per_char']:.4f} nats/char ({r['val_bits_per_char']:.3f} bits)"
@@ -57,8 +72,7 @@ def describe(r: dict[str, Any]) -> str:
     if best is not None:
         model += f"; n-gram baseline {best}: {r['baseline_val_nats_per_char'][best]:.4f}"
         test += f"; n-gram {best}: {r['baseline_test_nats_per_char'][best]:.4f}"
-    trained = f"  after {r['steps']} steps, {r['seconds']:.0f} s" if "steps" in r else ""
-    return model + test + trained
+    return model + test + trained_for(r)
 
 
 @register_task(
@@ -72,22 +86,16 @@ def describe(r: dict[str, Any]) -> str:
     derived=("vocab_size", "num_classes"),
     model_defaults={"hidden_size": 256, "dropout": 0.1},  # docs/names.md
     train_defaults={  # about two minutes on one CPU thread (docs/names.md)
+        **TRAINING,
         "steps": 2500,
         "minutes": 5.0,
         "batch_size": 64,
         "lr": 5e-3,
-        "schedule": "cosine",
-        "clip": 1.0,
         "eval_every": 250,
-        "log_every": 100,
         "checkpoint_every": 0,
     },
     unit="name",
-    headline=lambda task, model, train: (
-        f"names: {model.cell.upper()} H={model.hidden_size} over "
-        f"{len(task.config.languages or ()) or 'all'} languages, up to {train.steps} steps / "
-        f"{train.minutes} min"
-    ),
+    headline=lambda task, model, train: headline(task.config, model, train),
     describe=describe,
 )
 class NamesTask(Task):
@@ -233,6 +241,10 @@ def sample(
 def run_sample(
     console: Console, *, options: NamesSampleOptions, sampling: SamplingConfig, seed: int
 ) -> dict[str, Any]:
+    """sample names of a language from a trained run
+
+    Draw names one character at a time; reports how many are novel (not training names).
+    """
     drawn, novel = sample(
         options.run, options.language, options.n, sampling, seed=seed, prime=options.prime
     )
@@ -242,16 +254,10 @@ def run_sample(
     return {"language": options.language, "names": drawn, "novel": sum(novel), "n": len(drawn)}
 
 
-register_command(
-    Command(
-        path=("names", "sample"),
-        help="sample names of a language from a trained run",
-        description="Draw names one character at a time; reports how many are novel "
-        "(not training names).",
-        groups=(
-            Group("options", NamesSampleOptions, "names"),
-            Group("sampling", SamplingConfig, "sampling"),
-        ),
-        run=run_sample,
-    )
+register_verb(
+    ("names", "sample"),
+    run_sample,
+    NamesSampleOptions,
+    "names",
+    Group("sampling", SamplingConfig, "sampling"),
 )

@@ -17,7 +17,7 @@ from rnnkit.config import Config, require
 from rnnkit.generation.sampling import SamplingConfig
 from rnnkit.tasks.contract import Console
 from rnnkit.tasks.lifecycle import load
-from rnnkit.tasks.registry import Command, Group, register_command
+from rnnkit.tasks.registry import register_verb
 from rnnkit.tasks.seq2seq import Seq2SeqTask
 from rnnkit.tasks.writing.report import attention_maps
 
@@ -100,6 +100,12 @@ def translate(
 
 
 def run_translate(console: Console, *, options: TranslateOptions, seed: int) -> dict[str, Any]:
+    """translate texts with a trained seq2seq run
+
+    Write one output line per input (`rnnkit seq2seq translate RUN "5 décembre 1993"`,
+    or --file with one source per line): greedy, --beam W, or --temperature T sampling;
+    --attention-png F draws the attention of the first inputs.
+    """
     found = translate(
         options.run,
         read_sources(options),
@@ -116,15 +122,4 @@ def run_translate(console: Console, *, options: TranslateOptions, seed: int) -> 
     return found[0] if len(found) == 1 else {"translations": found}
 
 
-register_command(
-    Command(
-        path=("seq2seq", "translate"),
-        help="translate texts with a trained seq2seq run",
-        description='Write one output line per input (`rnnkit seq2seq translate RUN "5 '
-        'décembre 1993"`, or --file with one source per line): greedy, --beam W, or '
-        "--temperature T sampling; --attention-png F draws the attention of the first inputs.",
-        groups=(Group("options", TranslateOptions, "translation"),),
-        run=run_translate,
-        threads=1,
-    )
-)
+register_verb(("seq2seq", "translate"), run_translate, TranslateOptions, "translation", threads=1)

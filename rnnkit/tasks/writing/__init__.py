@@ -26,6 +26,7 @@ from rnnkit.generation.batched import Hypothesis, beam_search_batch, decode_batc
 from rnnkit.generation.sampling import SamplingConfig
 from rnnkit.models.decoder import Decoder
 from rnnkit.tasks.contract import Evaluation, Finished, Task
+from rnnkit.tasks.registry import TRAINING
 from rnnkit.tasks.writing.codec import Codec
 from rnnkit.tasks.writing.report import table, write_figures
 from rnnkit.training.batches import ShuffledBatches
@@ -73,15 +74,13 @@ FACE: dict[str, Any] = dict(  # what both writing tasks share on the command lin
     describe=table,
 )
 TRAIN_DEFAULTS = {  # what both writing tasks train with (each sets its own steps)
+    **TRAINING,
     "minutes": 10.0,
     "batch_size": 64,
     "lr": 3e-3,
     "optimizer": "adamw",
     "weight_decay": 1e-4,
-    "schedule": "cosine",
-    "clip": 1.0,
     "eval_every": 250,
-    "log_every": 100,
 }
 
 

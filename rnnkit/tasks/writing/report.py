@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from rnnkit.analysis.attention_plots import AttentionMap, plot_attention, write_attention_page
+from rnnkit.tasks.registry import trained_for
 from rnnkit.tasks.writing.codec import split
 
 PAGE_EXAMPLES = 12
@@ -39,7 +40,7 @@ def table(r: dict[str, Any]) -> str:
             cells = [_cell(m, f"{s}_{k}") for k in ("exact_match", "cer", "bleu", "chrf")]
             lines.append(f"| {name} | {s} | " + " | ".join(cells) + " |")
     if "steps" in r:
-        lines.append(f"\nafter {r['steps']:.0f} steps ({r['seconds']:.0f} s)")
+        lines.append("\n" + trained_for(r).strip())
     return "\n".join(lines)
 
 
