@@ -99,7 +99,8 @@ class Prepared:
 def prepare(data: str, min_count: int = 2, split_seed: int = 0) -> Prepared:
     d = load_labelled(data)
     if d.kind != "text" or d.level != "word":
-        raise ValueError(f"{data}: word vectors need word-level text, and {data} is {d.level}")
+        what = "series" if d.kind != "text" else "read character by character"
+        raise ValueError(f"{data}: word vectors need word-level text; {data} is {what}")
     index = stratified_split(d, test_fraction=0.2, val_fraction=0.1, seed=split_seed)
     words = [WORD.findall(text.lower()) for text in d.items]
     train = Counter(t for i in index["train"] for t in words[i])
@@ -211,7 +212,12 @@ def main() -> None:
     unknown = [n for n in names if n not in VARIANTS]
     if unknown:
         raise SystemExit(f"--variants: unknown {unknown} (known: {', '.join(VARIANTS)})")
-    prepared = {n: prepare(args.data, n) for n in sorted({VARIANTS[v].min_count for v in names})}
+    try:
+        prepared = {
+            n: prepare(args.data, n) for n in sorted({VARIANTS[v].min_count for v in names})
+        }
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
     for n, p in prepared.items():
         sizes = {k: len(v) for k, v in p.index.items()}
         print(f"{cpu()}, 1 thread; {args.data} (min count {n}): {len(p.tokens)} words, {sizes}")
