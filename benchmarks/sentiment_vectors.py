@@ -32,8 +32,8 @@ import torch
 
 from rnnkit.data.labelled import balanced_weights, stratified_split
 from rnnkit.data.labelled_sets import load_labelled
-from rnnkit.data.vectors import load_vectors
-from rnnkit.data.vocab import Vocab
+from rnnkit.data.vectors import load_vectors, source_words
+from rnnkit.data.vocab import UNK, Vocab
 from rnnkit.models.classifier import Classifier, ClassifierConfig
 from rnnkit.models.sequence import SeqBatch
 from rnnkit.training import TrainConfig
@@ -57,6 +57,7 @@ class Variant:
     model: dict[str, Any] = field(default_factory=dict)  # ClassifierConfig changes
     train: dict[str, Any] = field(default_factory=dict)  # TrainConfig changes
     min_count: int = 2  # vocabulary: training words seen this often
+    extra_words: int = 0  # vocabulary: also the source's N most frequent words
 
 
 FROZEN = {"freeze_embeddings": True}
@@ -81,6 +82,8 @@ VARIANTS: dict[str, Variant] = {
     "slow-locked": Variant(GLOVE, {**SLOW, "dropout": 0.4, "locked_dropout": True}),
     "slow-word0.1": Variant(GLOVE, {**SLOW, "word_dropout": 0.1}),
     "slow-lr0.03": Variant(GLOVE, {"embeddings_lr": 0.03}),
+    "slow-maxatt-50k": Variant(GLOVE, {**SLOW, "pool": "max+attention"}, extra_words=50000),
+    "frozen-maxatt-50k": Variant(GLOVE, {**FROZEN, "pool": "max+attention"}, extra_words=50000),
 }
 
 
@@ -96,7 +99,7 @@ class Prepared:
     classes: list[str]
 
 
-def prepare(data: str, min_count: int = 2, split_seed: int = 0) -> Prepared:
+def prepare(data: str, min_count: int = 2, extra: int = 0, split_seed: int = 0) -> Prepared:
     d = load_labelled(data)
     if d.kind != "text" or d.level != "word":
         what = "series" if d.kind != "text" else "read character by character"
@@ -105,6 +108,9 @@ def prepare(data: str, min_count: int = 2, split_seed: int = 0) -> Prepared:
     words = [WORD.findall(text.lower()) for text in d.items]
     train = Counter(t for i in index["train"] for t in words[i])
     vocab = Vocab.build(train, max_size=20000, min_count=min_count)
+    if extra:  # words of the vectors' source beyond the training data, after its own
+        more = [w for w in source_words(GLOVE, extra) if w not in vocab.index and w != UNK]
+        vocab = Vocab((*vocab.tokens, *more))
     x = [np.array([vocab.index.get(t, 0) for t in w] or [0], dtype=np.int64) for w in words]
     counts = np.bincount(np.concatenate([x[i] for i in index["train"]]), minlength=len(vocab))
     return Prepared(x, d.targets(), index, list(vocab.tokens), counts, d.classes)
@@ -213,17 +219,17 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"--variants: unknown {unknown} (known: {', '.join(VARIANTS)})")
     try:
-        prepared = {
-            n: prepare(args.data, n) for n in sorted({VARIANTS[v].min_count for v in names})
-        }
+        vocabs = sorted({(VARIANTS[v].min_count, VARIANTS[v].extra_words) for v in names})
+        prepared = {k: prepare(args.data, *k) for k in vocabs}
     except ValueError as e:
         raise SystemExit(str(e)) from None
-    for n, p in prepared.items():
+    for (n, extra), p in prepared.items():
         sizes = {k: len(v) for k, v in p.index.items()}
-        print(f"{cpu()}, 1 thread; {args.data} (min count {n}): {len(p.tokens)} words, {sizes}")
+        what = f"min count {n}, {extra} more words"
+        print(f"{cpu()}, 1 thread; {args.data} ({what}): {len(p.tokens)} words, {sizes}")
     rows = []
     for name in names:
-        p = prepared[VARIANTS[name].min_count]
+        p = prepared[(VARIANTS[name].min_count, VARIANTS[name].extra_words)]
         for seed in map(int, args.seeds.split(",")):
             r = run(p, name, seed, args.test)
             rows.append(r)

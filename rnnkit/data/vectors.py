@@ -25,6 +25,7 @@ tokens that got a pretrained vector.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -180,6 +181,24 @@ def read_rows(npy: Path, rows: list[int]) -> dict[int, np.ndarray]:
                 raw = os.pread(f.fileno(), E * dtype.itemsize, start + r * E * dtype.itemsize)
                 out[k] = np.frombuffer(raw, dtype=dtype)
     return {r: out[k] for k, r in enumerate(at.tolist())}
+
+
+def source_words(
+    source: str, top: int, *, fmt: str = "auto", root: str | os.PathLike[str] | None = None
+) -> list[str]:
+    """The first ``top`` words of a source (sources list the frequent words first): words
+    a vocabulary can take beyond its training data, so that text unseen in training still
+    finds its vectors in a saved model."""
+    if top < 0:
+        raise ValueError(f"top must be an integer >= 0, got {top}")
+    if source in SOURCES:
+        pq = _arrow("pyarrow.parquet")
+        words = pq.ParquetFile(SOURCES[source].files(root)[1], memory_map=True)
+        return words.read(use_threads=False).column(0).slice(0, top).to_pylist()
+    if not Path(source).is_file():
+        raise ValueError(f"{source}: not a word-vector file nor a registered source")
+    _, pairs = iter_vectors(source, lambda w: True, fmt)
+    return [word for word, _ in itertools.islice(pairs, top)]
 
 
 def lookup_key(token: str) -> str | None:

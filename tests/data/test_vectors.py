@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnkit.data.vectors import load_vectors, lookup_key
+from rnnkit.data.vectors import load_vectors, lookup_key, source_words
 
 WORDS = ["the", ",", "Paris", "movie", "good", "bad", "New_York"]
 RNG = np.random.default_rng(0)
@@ -158,3 +158,12 @@ def test_unknown_source_and_no_overlap(tmp_path: Path) -> None:
     path = write_text(tmp_path / "g.txt", header=False)
     with pytest.raises(ValueError, match="no word of the vocabulary"):
         load_vectors(str(path), ["<unk>", "zebra"])
+
+
+def test_source_words_are_the_first_words_of_any_source(
+    tmp_path: Path, sources: dict[str, Path]
+) -> None:
+    for path in sources.values():
+        assert source_words(str(path), 3) == WORDS[:3]
+    assert source_words("glove-6b-50d", 4, root=write_registered(tmp_path)) == WORDS[:4]
+    assert source_words(str(sources["glove"]), 100) == WORDS
