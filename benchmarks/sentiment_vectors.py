@@ -82,6 +82,12 @@ VARIANTS: dict[str, Variant] = {
     "slow-locked": Variant(GLOVE, {**SLOW, "dropout": 0.4, "locked_dropout": True}),
     "slow-word0.1": Variant(GLOVE, {**SLOW, "word_dropout": 0.1}),
     "slow-lr0.03": Variant(GLOVE, {"embeddings_lr": 0.03}),
+    "slow-maxatt-d0.3": Variant(GLOVE, {**SLOW, "pool": "max+attention", "dropout": 0.3}),
+    "slow-maxatt-2l": Variant(GLOVE, {**SLOW, "pool": "max+attention", "num_layers": 2}),
+    "slow-maxmeanatt": Variant(GLOVE, {**SLOW, "pool": "max+mean+attention"}),
+    "slow-maxatt-acc": Variant(
+        GLOVE, {**SLOW, "pool": "max+attention"}, {"metric": "val_accuracy", "mode": "max"}
+    ),
     "slow-maxatt-50k": Variant(GLOVE, {**SLOW, "pool": "max+attention"}, extra_words=50000),
     "frozen-maxatt-50k": Variant(GLOVE, {**FROZEN, "pool": "max+attention"}, extra_words=50000),
 }
