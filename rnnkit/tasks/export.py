@@ -10,16 +10,16 @@ inputs and read outputs. The output directory appears complete or not at all.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from rnnkit.config import Config
 from rnnkit.data.optional import optional_import
-from rnnkit.tasks.base import Console
+from rnnkit.tasks.contract import Console
 from rnnkit.tasks.lifecycle import load
-from rnnkit.tasks.registry import Command, Group, register_command
+from rnnkit.tasks.registry import Command, Group, info, register_command
+from rnnkit.training.rundir import read_json
 
 
 @dataclass
@@ -44,10 +44,8 @@ def export_run(options: ExportOptions) -> dict[str, Any]:
     out = Path(options.out or Path(options.run) / "onnx")
     root = loaded.rundir.root
     skip = {"result.json", "baselines.json"}  # what the run measured, not what a host needs
-    attach = {
-        f.stem: json.loads(f.read_text()) for f in sorted(root.glob("*.json")) if f.name not in skip
-    }
-    extra = {"task": loaded.task.name, "model": type(loaded.model).__name__}
+    attach = {f.stem: read_json(f) for f in sorted(root.glob("*.json")) if f.name not in skip}
+    extra = {"task": info(loaded.task).name, "model": type(loaded.model).__name__}
     manifest = exporter(loaded.model, out, verify=options.verify, extra=extra, attach=attach)
     return {**manifest, "out": str(out)}
 

@@ -105,6 +105,7 @@ def scenarios(tmp, runs):
             *["--layer", "l0", "--unit", "1", "--out", str(tmp / "i.html")],
         ],
     )
+    yield ("longrange", "eval"), ["longrange", "eval", str(runs["adding"])]
     yield ("info",), ["info"]
     series = runs["series"]
     fc = ["forecast", "train", "--data", str(series), "--target", "y", "--horizon", "6"]
@@ -255,6 +256,7 @@ def scenarios(tmp, runs):
     names = ["names", "train", "--languages", "Italian,Russian", "--per-language", "20"]
     names += ["--hidden", "8", "--embed", "4", "--batch-size", "8", "--steps", "2"]
     yield ("names", "train"), [*names, "--split-seed", "1", "--out", str(tmp / "names")]
+    yield ("names", "eval"), ["names", "eval", str(tmp / "names")]
     yield (
         ("names", "sample"),
         [
