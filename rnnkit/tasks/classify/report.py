@@ -16,6 +16,7 @@ import torch
 from rnnkit.analysis.classify_plots import Sentence, plot_confusion, write_word_page
 from rnnkit.tasks.classify.data import collate
 from rnnkit.tasks.contract import Finished
+from rnnkit.tasks.vectors import coverage_line
 
 KEYS = ("val_accuracy", "test_accuracy", "test_macro_f1")
 PAGE_SENTENCES = 16  # sentences on attention.html
@@ -26,16 +27,21 @@ PAGE_SENTENCES = 16  # sentences on attention.html
 
 def headline(task: Any, model: Any, train: Any) -> str:
     d, sizes = task.data, {k: len(v) for k, v in task.index.items()}
-    return (
+    line = (
         f"classify {d.name}: {len(d.classes)} classes, {sizes['train']} train / "
         f"{sizes['val']} val / {sizes['test']} test; {model_name(model)} H={model.hidden_size}, "
         f"up to {train.steps} steps"
     )
+    coverage = task.coverage
+    return line if coverage is None else f"{line}\n{coverage_line(coverage)}"
 
 
 def model_name(config: Any) -> str:
-    """E.g. "max-pooled biGRU"."""
-    return f"{config.pool}-pooled {'bi' if config.bidirectional else ''}{config.cell.upper()}"
+    """E.g. "max-pooled biGRU", "max+attention-pooled biGRU on fine-tuned vectors"."""
+    name = f"{config.pool}-pooled {'bi' if config.bidirectional else ''}{config.cell.upper()}"
+    if getattr(config, "pretrained_vectors", False):
+        name += f" on {'frozen' if config.freeze_embeddings else 'fine-tuned'} vectors"
+    return name
 
 
 # -- the table ---------------------------------------------------------------------------
