@@ -41,6 +41,9 @@ def test_frozen_vectors_train_and_the_run_needs_no_source(tmp_path, capsys):
     assert last_json(capsys)["label"] in ("neg", "pos")
     assert main(["classify", "eval", str(run), "--json"]) == 0
     assert last_json(capsys)["vectors"] == cov
+    assert main(["classify", "eval", str(run)]) == 0  # scikit-learn's report, the matrix
+    out = capsys.readouterr().out
+    assert "precision    recall  f1-score   support" in out and "true \\ predicted" in out
 
 
 def test_character_text_and_a_bad_source_are_one_line_errors(tmp_path, capsys):
@@ -54,3 +57,28 @@ def test_character_text_and_a_bad_source_are_one_line_errors(tmp_path, capsys):
     assert len(err) == 1 and "not a word-vector file nor a registered source" in err[0]
     assert main([*argv, "--freeze-embeddings"]) != 0
     assert "--freeze-embeddings applies to pretrained vectors" in capsys.readouterr().err
+
+
+def test_predict_reads_unlabelled_npz_and_csv(tmp_path, capsys):
+    from tests.cli.test_classify import series
+
+    data, run = series(tmp_path / "s.npz"), tmp_path / "run"
+    argv = ["classify", "train", "--data", str(data), *TINY, "--steps", "3", "--no-baselines"]
+    assert main([*argv, "--quiet", "--out", str(run)]) == 0
+    with np.load(data) as z:
+        np.savez(tmp_path / "new.npz", x=z["x"][:5], lengths=z["lengths"][:5])  # no "y"
+    assert (
+        main(["classify", "predict", str(run), "--file", str(tmp_path / "new.npz"), "--json"]) == 0
+    )
+    assert len(last_json(capsys)["predictions"]) == 5
+    texts, trun = reviews(tmp_path / "r.csv"), tmp_path / "trun"
+    argv = ["classify", "train", "--data", str(texts), *TINY, "--steps", "3", "--no-baselines"]
+    assert main([*argv, "--quiet", "--out", str(trun)]) == 0
+    new = tmp_path / "new.csv"
+    new.write_text("id,text\n1,superb fun film\n2,so dull\n")  # no label column
+    assert main(["classify", "predict", str(trun), "--file", str(new), "--json"]) == 0
+    assert len(last_json(capsys)["predictions"]) == 2
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,review\n1,fine\n")
+    assert main(["classify", "predict", str(trun), "--file", str(bad)]) != 0
+    assert "no column 'text'" in capsys.readouterr().err

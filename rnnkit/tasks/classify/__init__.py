@@ -25,7 +25,7 @@ from rnnkit.data.labelled import Labelled, balanced_weights, stratified_split
 from rnnkit.data.labelled_sets import DATASETS, load_labelled
 from rnnkit.models.classifier import Classifier, ClassifierConfig
 from rnnkit.models.sequence import SeqBatch
-from rnnkit.tasks.classify.config import ClassifyConfig, presets
+from rnnkit.tasks.classify.config import PRESETS, ClassifyConfig, presets  # noqa: F401
 from rnnkit.tasks.classify.data import Encoder, collate, start_from
 from rnnkit.tasks.classify.report import headline, model_name, table, write_figures
 from rnnkit.tasks.contract import Evaluation, Finished, Task

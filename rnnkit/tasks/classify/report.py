@@ -63,7 +63,23 @@ def table(r: dict[str, Any]) -> str:
         lines.append(f"| {b} | " + " | ".join(_cell(m, k) for k in KEYS) + " |")
     if "steps" in r:
         lines.append(f"\nafter {r['steps']:.0f} steps ({r['seconds']:.0f} s)")
+    test = r.get("test", {})
+    if "report" in test:  # one run (a --seeds summary has no single report)
+        lines += ["", "test split, per class:", test["report"].rstrip(), "", confusion(r)]
     return "\n".join(lines)
+
+
+def confusion(r: dict[str, Any]) -> str:
+    """The test confusion matrix as text: rows the true class, columns the predicted."""
+    names = [str(c)[:10] for c in r["classes"]]
+    rows = r["test"]["confusion"]
+    label = "true \\ predicted"
+    width = max(6, *(len(n) for n in names), *(len(str(v)) for row in rows for v in row))
+    first = max(len(label), *(len(n) for n in names)) + 2
+    head = label.ljust(first) + " ".join(n.rjust(width) for n in names)
+    body = [n.ljust(first) + " ".join(str(v).rjust(width) for v in row)
+            for n, row in zip(names, rows)]  # fmt: skip
+    return "\n".join([head, *body])
 
 
 def _cell(m: dict[str, Any], key: str) -> str:
