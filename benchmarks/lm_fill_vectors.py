@@ -3,12 +3,12 @@
     python -m benchmarks.lm_fill_vectors --vectors glove-6b-50d --minutes 10
     python -m benchmarks.lm_fill_vectors --vectors none --minutes 10
 
-Trains ``rnnkit lm train --data fortunes --level word --backward-lm`` (an LSTM, H = 256,
-E = 50, the read-out tied to the embedding, dropout 0.2) for the time budget, its
-embedding from the vectors (frozen, so the tied read-out scores every word through its
-pretrained vector) or learnt from scratch; then ranks the candidates of each blank below
-by log P_fwd + log P_bwd (rnnkit.tasks.lm_fill) and counts how often the intended word
-comes first. Nothing is special-cased: the blanks are scored like any other text.
+Trains what ``rnnkit lm train --data fortunes --level word --backward-lm --tie
+--embeddings SOURCE --freeze-embeddings`` trains (an LSTM, H = 256, E = 50, dropout 0.2)
+for the time budget, its embedding from the vectors (frozen, so the tied read-out scores
+every word through its pretrained vector) or learnt from scratch; then ranks the
+candidates of each blank below by log P_fwd + log P_bwd (rnnkit.tasks.lm.fill) and counts
+how often the intended word comes first. Nothing is special-cased: the blanks are scored like any other text.
 """
 
 from __future__ import annotations
@@ -16,15 +16,13 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
 import torch
 
 from rnnkit.data.text import TextDataConfig
-from rnnkit.data.vectors import load_vectors
-from rnnkit.models.lm import LanguageModel, LMConfig
-from rnnkit.tasks.lifecycle import Run, train
+from rnnkit.models.lm import LMConfig
+from rnnkit.tasks.lifecycle import Run, fit
 from rnnkit.tasks.lm import LMTask, LMTaskConfig
-from rnnkit.tasks.lm_fill import rank
+from rnnkit.tasks.lm.fill import rank
 from rnnkit.training import TrainConfig
 
 BLANKS = [  # (template, the intended word first, then the distractors)
@@ -51,22 +49,6 @@ BLANKS = [  # (template, the intended word first, then the distractors)
 ]
 
 
-class VectorLM(LMTask):
-    """The lm task with its embedding loaded from word vectors before training."""
-
-    source: str | None = None
-
-    def build_model(self, config: LMConfig) -> LanguageModel:
-        model = LanguageModel(config)
-        if self.source is not None:
-            tokens = list(self.tokenizer.vocab.tokens)
-            vectors = load_vectors(self.source, tokens)
-            model.embedding.load_vectors(vectors.matrix, vectors.found)
-            counts = np.bincount(np.asarray(self.data.train), minlength=len(tokens))
-            print("coverage", vectors.coverage(counts))
-        return model
-
-
 def main() -> None:
     a = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     a.add_argument("--vectors", default="glove-6b-50d", help="a vector source, or none")
@@ -76,22 +58,22 @@ def main() -> None:
     torch.set_num_threads(1)
     source = None if args.vectors == "none" else args.vectors
     text = TextDataConfig(corpus="fortunes", level="word")
-    task = VectorLM(LMTaskConfig(text=text, baselines=False))
-    task.source = source
+    task = LMTask(LMTaskConfig(text=text, baselines=False, embeddings=source))
     model = LMConfig(
         cell="lstm", hidden_size=256, embed_size=50, tie_weights=True, backward_lm=True,
-        dropout=0.2, pretrained_vectors=source is not None, freeze_embeddings=source is not None,
+        dropout=0.2, freeze_embeddings=source is not None,
     )  # fmt: skip
     budget = TrainConfig(
         steps=10**6, minutes=args.minutes, batch_size=32, lr=3e-3, schedule="cosine", clip=1.0,
         eval_every=10**6, log_every=50, seed=args.seed,
     )  # fmt: skip
     t = time.perf_counter()
-    result = train(task, Run(model, budget))
+    result, finished = fit(task, Run(model, budget))
     print(f"trained {time.perf_counter() - t:.0f} s; val {result.get('val_loss')}")
+    print("coverage", result.get("vectors"))
     wins = 0
     for template, candidates in BLANKS:
-        ranked = rank(task.model, task.tokenizer, template, candidates.split(","))
+        ranked = rank(finished.model, task.tokenizer, template, candidates.split(","))
         intended = candidates.split(",")[0]
         wins += ranked[0].candidate == intended
         order = ", ".join(f"{f.candidate} {f.score:.1f}" for f in ranked)
