@@ -38,6 +38,24 @@ def task_vectors(
     return vectors, vectors.coverage(counts)
 
 
+def pair_vectors(
+    source: str, codec: Any, train: tuple[list[np.ndarray], list[np.ndarray]]
+) -> dict[str, tuple[WordVectors, dict[str, Any]]]:
+    """{"source" / "target": (vectors, coverage)} for the word-level sides of a
+    sequence-to-sequence codec; ``train``: the encoded training sources and targets."""
+    out = {}
+    sides = (
+        ("source", codec.source_tokens, codec.source_level, train[0]),
+        ("target", codec.target_tokens, codec.target_level, train[1]),
+    )
+    for side, tokens, level, arrays in sides:
+        if level == "word":
+            counts = np.bincount(np.concatenate(arrays), minlength=len(tokens))
+            field = "TranslateConfig.embeddings"
+            out[side] = task_vectors(source, tokens, counts, level=level, field=field)
+    return out
+
+
 def with_vectors(requested: Any, vectors: WordVectors | None) -> Any:
     """The model config with a pretrained embedding of the vectors' width (unchanged
     without vectors)."""

@@ -43,3 +43,33 @@ def test_an_empty_line_is_reported_and_the_rest_translated(word_run, tmp_path, c
     captured = capsys.readouterr()
     assert captured.out.count("\n") == 3  # one line per source, an empty one for line 2
     assert "1 of 3 sources not translated (line 2: empty source" in captured.err
+
+
+def test_word_vectors_on_both_sides_are_saved_with_the_run(tmp_path, capsys):
+    import numpy as np
+    from safetensors.numpy import load_file
+
+    rows = ["source\ttarget"] + [f"{WORDS[i % 5]} {WORDS[5 + i % 4]}\tx" for i in range(60)]
+    data = tmp_path / "pairs.tsv"
+    data.write_text("\n".join(rows) + "\n")
+    table = np.random.default_rng(0).normal(size=(len(WORDS), 4)).astype(np.float32)
+    source = tmp_path / "v.txt"
+    source.write_text(
+        "".join(w + " " + " ".join(map(str, table[i])) + "\n" for i, w in enumerate(WORDS))
+    )
+    out = tmp_path / "run"
+    argv = ["seq2seq", "train", "--data", str(data), "--source-level", "word", *TINY]
+    argv += ["--embeddings", str(source), "--freeze-embeddings", "--steps", "3"]
+    assert main([*argv, "--quiet", "--out", str(out), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["vectors"]["source"]["words_found"] == 9 and "target" not in result["vectors"]
+    codec = json.loads((out / "codec.json").read_text())
+    weights = load_file(str(out / "best" / "model.safetensors"))
+    for i, t in enumerate(codec["source_tokens"]):
+        if t in WORDS:
+            assert np.array_equal(weights["source_embed.pretrained"][i], table[WORDS.index(t)])
+    source.unlink()
+    assert main(["seq2seq", "translate", str(out), "red cat"]) == 0
+    bad = ["seq2seq", "train", "--data", str(data), "--embeddings", "glove-6b-50d"]
+    assert main([*bad, "--steps", "1"]) == 2  # character level on both sides
+    assert "--embeddings must be None unless a side is word-level" in capsys.readouterr().err
