@@ -45,6 +45,9 @@ def metrics(y: np.ndarray, pred: np.ndarray, classes: Sequence[str]) -> dict[str
             for i, c in enumerate(classes)
         },
         "confusion": m.confusion_matrix(y, pred, labels=labels).tolist(),
+        "report": m.classification_report(
+            y, pred, labels=labels, target_names=list(classes), digits=4, zero_division=0
+        ),  # scikit-learn's per-class table, as it prints it
     }
 
 

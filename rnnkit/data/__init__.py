@@ -3,6 +3,7 @@
 Text language modelling: `load_text_data(TextDataConfig(...))` tokenises a corpus once
 into a memory-mapped id array and splits it; `CharTokenizer` / `WordTokenizer` encode
 and decode and are saved with a run as JSON. Names by language: `load_names()`.
+Pretrained word vectors for a vocabulary: `load_vectors(source, tokens)`.
 """
 
 from rnnkit.data.corpora import REGISTRY, CorpusSource, cache_root, load_corpus
@@ -17,12 +18,15 @@ from rnnkit.data.tokenize import (
     make_tokenizer,
     tokenizer_from_json,
 )
+from rnnkit.data.vectors import SOURCES as VECTOR_SOURCES
+from rnnkit.data.vectors import WordVectors, load_vectors
 from rnnkit.data.vocab import UNK, Vocab
 
 __all__ = [
     "LANGUAGE_LOCALES",
     "REGISTRY",
     "UNK",
+    "VECTOR_SOURCES",
     "CharTokenizer",
     "CorpusSource",
     "NamesConfig",
@@ -33,10 +37,12 @@ __all__ = [
     "Tokenizer",
     "Vocab",
     "WordTokenizer",
+    "WordVectors",
     "cache_root",
     "load_corpus",
     "load_names",
     "load_text_data",
+    "load_vectors",
     "load_tokenizer",
     "make_tokenizer",
     "split_bounds",

@@ -188,7 +188,42 @@ def _read_folder(path: Path) -> Labelled:
     return Labelled(path.name, "text", items, labels)
 
 
+def load_inputs(path: Path, *, text_column: str = "text") -> tuple[Kind, list]:
+    """Examples to label, with or without labels: (kind, items). A ``.npz`` needs ``x``
+    (``y`` may be absent); a CSV/TSV the text column, or one column of texts."""
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        items, _ = _npz_series(path, labelled=False)
+        return "series", items
+    if suffix not in (".csv", ".tsv"):
+        data = load_file(path)
+        return data.kind, data.items
+    rows = [r for r in _rows(path) if any(c.strip() for c in r)]
+    header = [c.strip() for c in rows[0]] if rows else []
+    if text_column in header:
+        t, rows = header.index(text_column), rows[1:]
+    elif len(header) == 1:
+        t = 0  # one column without a header: every row is a text
+    else:
+        raise ValueError(f"{path}: no column {text_column!r} (columns: {', '.join(header)})")
+    texts = [r[t] for r in rows if len(r) > t and r[t].strip()]
+    if not texts:
+        raise ValueError(f"{path}: no texts to label")
+    return "text", texts
+
+
+def _rows(path: Path) -> list[list[str]]:
+    delimiter = "," if path.suffix.lower() == ".csv" else "\t"
+    return list(csv.reader(io.StringIO(_read_utf8(path)), delimiter=delimiter))
+
+
 def _read_npz(path: Path) -> Labelled:
+    items, labels = _npz_series(path, labelled=True)
+    return Labelled(path.name, "series", items, labels)  # type: ignore[arg-type]
+
+
+def _npz_series(path: Path, *, labelled: bool) -> tuple[list[np.ndarray], list[str] | None]:
+    """(series (T, F) each, labels or None) of an .npz; ``labelled`` requires ``y``."""
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
@@ -199,19 +234,21 @@ def _read_npz(path: Path) -> Labelled:
                 "(N, T, F) array with lengths (N,)"
             ) from None
         raise ValueError(f"{path}: not a readable .npz file ({e})") from None
-    for key in ("x", "y"):
+    for key in ("x", "y") if labelled else ("x",):
         if key not in arrays:
             raise ValueError(f"{path}: no array {key!r} (found: {', '.join(arrays) or 'none'})")
-    x, y = arrays["x"], arrays["y"]
+    x = arrays["x"]
+    y = arrays.get("y") if labelled else None
     if x.ndim == 2:
         x = x[:, :, None]  # (N, T) univariate
-    if x.ndim != 3 or len(x) != len(y):
+    if x.ndim != 3 or (y is not None and len(x) != len(y)):
         raise ValueError(f"{path}: x must be (N, T, F) or (N, T) with N = len(y), got {x.shape}")
     lengths = arrays.get("lengths", np.full(len(x), x.shape[1]))
     if len(lengths) != len(x) or lengths.min() < 1 or lengths.max() > x.shape[1]:
         raise ValueError(f"{path}: lengths must be (N,) integers in [1, {x.shape[1]}]")
     items = [np.asarray(row[:n], dtype=np.float32) for row, n in zip(x, lengths.astype(int))]
-    return Labelled(path.name, "series", _finite(path, items), [str(v) for v in y.tolist()])
+    labels = [str(v) for v in y.tolist()] if y is not None else None
+    return _finite(path, items), labels
 
 
 def _read_ts(path: Path) -> Labelled:

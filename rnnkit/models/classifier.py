@@ -1,8 +1,10 @@
 """The sequence classifier (many-to-one): read a whole sequence, emit one label.
 
-input (an embedding for token ids, a linear map for real features) -> a stacked,
-optionally bidirectional rnnkit layer reading each sequence to its own length -> a
-pooling of the steps (``last``, ``mean``, ``max`` or ``attention``) -> a linear
+input (an embedding for token ids, which may start from pretrained word vectors
+(rnnkit.models.embedding), or a linear map for real features) -> dropout (optionally
+locked: one mask for every step) -> a stacked, optionally bidirectional rnnkit layer
+reading each sequence to its own length -> a pooling of the steps (``last``, ``mean``,
+``max``, ``attention``, or several concatenated: ``max+attention``) -> a linear
 classifier. Padding never changes a prediction: the layer stops at each length, the
 reverse direction starts there, and every pooling ignores the steps past it.
 
@@ -17,22 +19,23 @@ each step (B, T) for inspection; ``forward`` follows the model contract.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.config import require
+from rnnkit.models.embedding import EmbeddingOptions, LockedDropout, TokenEmbedding, check_embedding
 from rnnkit.models.output import Output
 from rnnkit.models.recurrent import RecurrentModelConfig, check_token_ids, padding_mask
 from rnnkit.models.sequence import SeqBatch, last_step
 
-Pool = Literal["last", "mean", "max", "attention"]
+POOLS = ("last", "mean", "max", "attention")
 
 
 @dataclass(kw_only=True)
-class ClassifierConfig(RecurrentModelConfig):
+class ClassifierConfig(RecurrentModelConfig, EmbeddingOptions):
     """Input, recurrent encoder, pooling and classifier; JSON-serialisable."""
 
     vocab_size: int = 0  # V > 0: inputs are token ids in [0, V) (set from the data)
@@ -40,8 +43,9 @@ class ClassifierConfig(RecurrentModelConfig):
     num_classes: int = 2  # C (set from the data)
     embed_size: int = 64  # E: token embedding, or the linear map of features (0: none)
     bidirectional: bool = False  # read each sequence both ways
-    pool: Pool = "last"  # how the steps become one vector: last, mean, max or attention
+    pool: str = "last"  # steps -> one vector: last, mean, max, attention, or a+b (concatenated)
     dropout: float = 0.0  # on the inputs, between layers and before the classifier
+    locked_dropout: bool = False  # the inputs' dropout keeps one mask for all steps of a sequence
     class_weights: tuple[float, ...] | None = None  # loss weight of each class (set by --balance)
     freeze_steps: int = 0  # training steps before the input and recurrent layers train too
     noise: float = 0.0  # std of Gaussian noise on real-valued inputs in training (augmentation)
@@ -50,6 +54,10 @@ class ClassifierConfig(RecurrentModelConfig):
 
     def validate(self) -> None:
         super().validate()
+        check_embedding(self)
+        parts = self.pools
+        ok = all(p in POOLS for p in parts) and len(set(parts)) == len(parts)
+        require(self, "pool", ok, f"one of {', '.join(POOLS)} or several joined by +")
         for name in ("input_size", "num_classes"):
             require(self, name, getattr(self, name) >= 1, "an integer >= 1")
         require(self, "vocab_size", self.vocab_size >= 0, "an integer >= 0")
@@ -66,6 +74,11 @@ class ClassifierConfig(RecurrentModelConfig):
             require(self, "embed_size", self.embed_size >= 1, "an integer >= 1 for token inputs")
 
     @property
+    def pools(self) -> list[str]:
+        """The poolings concatenated, in order."""
+        return self.pool.split("+")
+
+    @property
     def features(self) -> int:
         """The recurrent layer's input size."""
         return self.embed_size or (self.vocab_size or self.input_size)
@@ -78,15 +91,19 @@ class Classifier(nn.Module):
         super().__init__()
         self.config = c = config
         if c.vocab_size:
-            self.embed: nn.Module = nn.Embedding(c.vocab_size, c.embed_size)
+            self.embed: nn.Module = TokenEmbedding(c.vocab_size, c.embed_size, c)
         else:
+            for name in ("pretrained_vectors", "word_dropout"):
+                if getattr(c, name):
+                    raise ValueError(f"ClassifierConfig.{name} applies to token inputs only")
             self.embed = nn.Linear(c.input_size, c.embed_size) if c.embed_size else nn.Identity()
+        self.drop_in = LockedDropout(c.dropout) if c.locked_dropout else nn.Dropout(c.dropout)
         self.drop = nn.Dropout(c.dropout)
         self.rnn = c.layer(c.features, bidirectional=c.bidirectional)
         width = (2 if c.bidirectional else 1) * c.hidden_size
-        if c.pool == "attention":
+        if "attention" in c.pools:
             self.score = nn.Sequential(nn.Linear(width, width), nn.Tanh(), nn.Linear(width, 1))
-        self.head = nn.Linear(width, c.num_classes)
+        self.head = nn.Linear(len(c.pools) * width, c.num_classes)
         weights = torch.tensor(c.class_weights) if c.class_weights is not None else None
         self.register_buffer("class_weights", weights, persistent=False)
         self.register_buffer("steps_seen", torch.zeros((), dtype=torch.long))  # training batches
@@ -112,14 +129,22 @@ class Classifier(nn.Module):
         if self.training and self.config.noise:  # padding gets noise too, and stays unread
             x = x + self.config.noise * torch.randn_like(x.to(self.head.weight.dtype))
         with torch.set_grad_enabled(torch.is_grad_enabled() and not frozen):
-            x = self.drop(self.features(x))
+            x = self.drop_in(self.features(x))
             out, _ = self.rnn(x, lengths=batch.lengths)  # (B, T, D*H)
-        pooled, weights = self.pool(out, batch.lengths)  # (B, D*H)
+        pooled, weights = self.pool(out, batch.lengths)  # (B, K*D*H) for K poolings
         return self.head(self.drop(pooled)), weights
 
     def pool(self, out: Tensor, lengths: Tensor | None) -> tuple[Tensor, Tensor | None]:
-        """(B, T, D*H) -> (B, D*H) over each sequence's valid steps."""
-        kind = self.config.pool
+        """(B, T, D*H) -> (B, K*D*H): each configured pooling over each sequence's valid
+        steps, concatenated; the attention weights (B, T) where attention is one of them."""
+        pooled = [self.pool_one(kind, out, lengths) for kind in self.config.pools]
+        weights = next((w for _, w in pooled if w is not None), None)
+        return torch.cat([p for p, _ in pooled], dim=-1), weights
+
+    def pool_one(
+        self, kind: str, out: Tensor, lengths: Tensor | None
+    ) -> tuple[Tensor, Tensor | None]:
+        """(B, T, D*H) -> (B, D*H) by one pooling."""
         if kind == "last":
             return last_step(out, lengths, self.config), None  # type: ignore[arg-type]
         mask = padding_mask(out.shape, lengths, out.device).bool()  # (B, T)

@@ -30,12 +30,13 @@ from rnnkit.config import require
 from rnnkit.generation.beam import select
 from rnnkit.layers import RecurrentLayer
 from rnnkit.models.attention import Attention, AttentionType
+from rnnkit.models.embedding import EmbeddingOptions, TokenEmbedding, check_embedding
 from rnnkit.models.output import Output
 from rnnkit.models.recurrent import RecurrentModelConfig, check_token_ids, padding_mask
 
 
 @dataclass(kw_only=True)
-class DecoderConfig(RecurrentModelConfig):
+class DecoderConfig(RecurrentModelConfig, EmbeddingOptions):
     """The decoder part of a sequence-writing model; JSON-serialisable."""
 
     target_vocab: int = 4  # V: target tokens, <unk>, <s> and </s> included
@@ -50,6 +51,7 @@ class DecoderConfig(RecurrentModelConfig):
 
     def validate(self) -> None:
         super().validate()
+        check_embedding(self)
         require(self, "target_vocab", self.target_vocab >= 4, "an integer >= 4")
         for name in ("embed_size", "max_output"):
             require(self, name, getattr(self, name) >= 1, "an integer >= 1")
@@ -97,7 +99,7 @@ class Decoder(nn.Module):
         super().__init__()
         self.config = c = config
         H = c.hidden_size
-        self.embed = nn.Embedding(c.target_vocab, c.embed_size)
+        self.embed = TokenEmbedding(c.target_vocab, c.embed_size, c)  # maybe pretrained vectors
         self.rnn: RecurrentLayer = c.layer(c.embed_size + (H if c.feeds else 0))
         self.attention = Attention(c.attention, H) if c.attention != "none" else None
         self.combine = nn.Linear(2 * H, H) if self.attention is not None else None

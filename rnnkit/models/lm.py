@@ -11,6 +11,9 @@ the embedding; each has its own recurrent layer and read-out. A batch then carri
 reversed stream too (``LMBatch.xb``/``yb``) and the loss is the mean of both
 directions' cross-entropies. Both directions estimate the probability of the same
 text, which is what fill-in-the-blank scoring uses (rnnkit.tasks.lm.fill).
+
+The embedding may start from pretrained word vectors, frozen or fine-tuned
+(rnnkit.models.embedding); a tied read-out then scores with the embedding's table in use.
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.config import require
+from rnnkit.models.embedding import EmbeddingOptions, TokenEmbedding, check_embedding
 from rnnkit.models.output import Output
 from rnnkit.models.recurrent import RecurrentModelConfig, check_token_ids
 
 
 @dataclass(kw_only=True)
-class LMConfig(RecurrentModelConfig):
+class LMConfig(RecurrentModelConfig, EmbeddingOptions):
     """A recurrent language model; JSON-serialisable."""
 
     vocab_size: int = 0  # V: token ids in [0, V) (0: set by the task from its tokenizer)
@@ -44,6 +48,7 @@ class LMConfig(RecurrentModelConfig):
 
     def validate(self) -> None:
         super().validate()
+        check_embedding(self)
         require(self, "vocab_size", self.vocab_size >= 0, "an integer >= 0")
         e = self.embed_size
         require(self, "embed_size", e is None or e >= 1, "None or an integer >= 1")
@@ -77,7 +82,7 @@ class LanguageModel(nn.Module):
         if config.vocab_size < 1:
             raise ValueError("LMConfig.vocab_size must be set (>= 1) to build a model")
         self.config = c = config
-        self.embedding = nn.Embedding(c.vocab_size, c.embed)
+        self.embedding = TokenEmbedding(c.vocab_size, c.embed, c)
         self.drop = nn.Dropout(c.dropout)
         self.rnn, self.proj, self.head = self._direction()
         if c.backward_lm:
@@ -92,6 +97,8 @@ class LanguageModel(nn.Module):
             if tied and c.embed != c.hidden_size
             else None
         )
+        if tied and self.embedding.pretrained is not None:
+            return rnn, proj, TiedReadout(self.embedding)  # type: ignore[return-value]
         head = nn.Linear(c.embed if tied else c.hidden_size, c.vocab_size)
         if tied:
             head.weight = self.embedding.weight  # (V, E), shared
@@ -153,6 +160,19 @@ class LanguageModel(nn.Module):
         """Read a prefix once: tokens (B, T) -> (logits of the token after it (B, V), state)."""
         logits, state = self.read(tokens, None, backward=backward)  # (B, T, V)
         return logits[:, -1], state
+
+
+class TiedReadout(nn.Module):
+    """Logits from the embedding's table in use (pretrained rows where found): (..., E) ->
+    (..., V). The table is read at each call, so frozen vectors stay frozen here too."""
+
+    def __init__(self, embedding: TokenEmbedding) -> None:
+        super().__init__()
+        self.table = embedding.table  # a bound method: the embedding stays registered once
+        self.bias = nn.Parameter(torch.zeros(embedding.num_embeddings))  # (V,)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.table(), self.bias)
 
 
 def _xent(logits: Tensor, y: Tensor | None) -> Tensor | None:

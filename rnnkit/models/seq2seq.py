@@ -5,6 +5,9 @@
     bridge:   h_0 = tanh(W_b [h_S(fwd); h_1(bwd)])      (per layer; c_0 likewise, no tanh)
     decoder:  rnnkit.models.decoder.Decoder over the memory m (projected to H)
 
+Both embeddings (source and target) may start from pretrained word vectors, frozen or
+fine-tuned (rnnkit.models.embedding; the task loads each vocabulary's rows).
+
 ``encode`` gives the decoder state of a batch of sources; ``decoder.step`` then writes
 one token per call (greedy, sampled or beam search: rnnkit.generation.seq2seq).
 """
@@ -20,6 +23,7 @@ from torch import Tensor, nn
 from rnnkit.config import require
 from rnnkit.models.attention import source_mask
 from rnnkit.models.decoder import Decoder, DecoderConfig, DecoderState, WritingModel
+from rnnkit.models.embedding import TokenEmbedding
 from rnnkit.models.recurrent import check_token_ids
 
 
@@ -57,7 +61,7 @@ class Seq2Seq(WritingModel):
         super().__init__()
         self.config = c = config
         D, H = (2 if c.bidirectional else 1), c.hidden_size
-        self.source_embed = nn.Embedding(c.source_vocab, c.embed_size)
+        self.source_embed = TokenEmbedding(c.source_vocab, c.embed_size, c)
         self.encoder = c.layer(c.embed_size, bidirectional=c.bidirectional)
         self.lstm = self.encoder.state_is_tuple
         self.bridge_h = nn.Linear(D * H, H)

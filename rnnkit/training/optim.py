@@ -15,10 +15,22 @@ from torch import nn
 
 from rnnkit.training.config import TrainConfig
 
+LR_SCALE = "lr_scale"  # a parameter's attribute: its learning rate is cfg.lr times this
+
+
+def param_groups(params: Iterable[nn.Parameter]) -> list[dict[str, Any]]:
+    """One optimizer group per learning-rate multiplier: a model marks parameters that learn
+    slower (e.g. pretrained word vectors) with ``p.lr_scale``; the rest have 1."""
+    groups: dict[float, list[nn.Parameter]] = {}
+    for p in params:
+        groups.setdefault(float(getattr(p, LR_SCALE, 1.0)), []).append(p)
+    return [{"params": ps, LR_SCALE: scale} for scale, ps in sorted(groups.items(), reverse=True)]
+
 
 def make_optimizer(params: Iterable[nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:
-    """Adam, AdamW, SGD with momentum or RMSprop, as `cfg.optimizer` says."""
-    params = list(params)
+    """Adam, AdamW, SGD with momentum or RMSprop, as `cfg.optimizer` says; parameters with
+    an ``lr_scale`` attribute go in a group of their own (see :func:`param_groups`)."""
+    params = param_groups(params)
     if cfg.optimizer == "adam":
         return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     if cfg.optimizer == "adamw":
@@ -73,10 +85,11 @@ class Schedule:
         return warm * shape * self.scale
 
     def apply(self, step: int, time_fraction: float | None = None) -> float:
-        """Set the optimizer's learning rate for update `step`; return it."""
+        """Set the optimizer's learning rate for update `step` (times each group's
+        ``lr_scale``); return the base rate."""
         lr = self.cfg.lr * self.factor(step, time_fraction)
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get(LR_SCALE, 1.0)
         return lr
 
     def observe(self, value: float) -> None:

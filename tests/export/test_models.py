@@ -19,6 +19,17 @@ from rnnkit.models.sequence import ManyToMany, ManyToOne, SeqBatch, SequenceConf
 
 ort = pytest.importorskip("onnxruntime")
 H = dict(hidden_size=8)
+VECTORS = dict(pretrained_vectors=True, freeze_embeddings=True)
+
+
+def with_vectors(model, *embeddings):
+    """Load random vectors for every other row of the named embeddings."""
+    for name in embeddings:
+        e = model.get_submodule(name)
+        table = torch.randn(e.num_embeddings, e.embedding_dim)
+        e.load_vectors(table, torch.arange(e.num_embeddings) % 2 == 1)
+    return model
+
 
 MODELS = {
     "lm-lstm-backward": lambda: LanguageModel(LMConfig(vocab_size=11, **H, backward_lm=True)),
@@ -30,6 +41,21 @@ MODELS = {
     "classify-tokens": lambda: Classifier(ClassifierConfig(vocab_size=20, num_classes=3, **H)),
     "classify-attention": lambda: Classifier(
         ClassifierConfig(input_size=4, pool="attention", bidirectional=True, cell="gru", **H)
+    ),
+    "classify-vectors": lambda: with_vectors(
+        Classifier(
+            ClassifierConfig(vocab_size=20, embed_size=5, pool="max+attention", **VECTORS, **H)
+        ),
+        "embed",
+    ),
+    "lm-vectors-tied": lambda: with_vectors(
+        LanguageModel(LMConfig(vocab_size=11, embed_size=8, tie_weights=True, **VECTORS, **H)),
+        "embedding",
+    ),
+    "seq2seq-vectors": lambda: with_vectors(
+        Seq2Seq(Seq2SeqConfig(source_vocab=13, target_vocab=10, embed_size=6, **VECTORS, **H)),
+        "source_embed",
+        "decoder.embed",
     ),
     "adding": lambda: ManyToOne(SequenceConfig(input_size=2, **H)),
     "copy": lambda: ManyToMany(SequenceConfig(vocab_size=6, output_size=6, loss="xent", **H)),
@@ -66,7 +92,7 @@ def test_every_model_exports_checked_graphs(tmp_path, name):
     manifest = to_onnx(MODELS[name](), tmp_path / "out", extra={"task": name})
     family = name.split("-")[0]
     expected = GRAPHS.get(family, ["model"])
-    if name == "lm-minlstm":
+    if name in ("lm-minlstm", "lm-vectors-tied"):
         expected = ["step"]
     assert list(manifest["graphs"]) == expected
     on_disk = json.loads((tmp_path / "out" / "export.json").read_text())

@@ -108,7 +108,7 @@ def headline(task: CaptionTask, model: CaptionConfig, train: TrainConfig) -> str
         "Test strips use digit images never seen in training, scored once next to a "
         "digit-classifier + num2words pipeline."
     ),
-    derived=("target_vocab", "max_output", "image_height", "image_width"),
+    derived=("target_vocab", "max_output", "image_height", "image_width", "pretrained_vectors"),
     model_defaults={
         "cell": "gru",
         "hidden_size": 128,

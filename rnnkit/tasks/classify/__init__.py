@@ -25,12 +25,13 @@ from rnnkit.data.labelled import Labelled, balanced_weights, stratified_split
 from rnnkit.data.labelled_sets import DATASETS, load_labelled
 from rnnkit.models.classifier import Classifier, ClassifierConfig
 from rnnkit.models.sequence import SeqBatch
-from rnnkit.tasks.classify.config import PRESETS, ClassifyConfig
+from rnnkit.tasks.classify.config import PRESETS, ClassifyConfig, presets  # noqa: F401
 from rnnkit.tasks.classify.data import Encoder, collate, start_from
 from rnnkit.tasks.classify.report import headline, model_name, table, write_figures
 from rnnkit.tasks.contract import Evaluation, Finished, Task
 from rnnkit.tasks.lifecycle import Loaded, load
 from rnnkit.tasks.registry import TRAINING, register_group, register_task
+from rnnkit.tasks.vectors import COVERAGE, task_vectors, with_vectors
 from rnnkit.training import TrainConfig
 from rnnkit.training.batches import ShuffledBatches
 
@@ -56,7 +57,7 @@ EVAL_BATCH = 256
         "The registered datasets preset a few defaults of their own (docs/classify.md); "
         "flags given win."
     ),
-    derived=("vocab_size", "input_size", "num_classes", "class_weights"),
+    derived=("vocab_size", "input_size", "num_classes", "class_weights", "pretrained_vectors"),
     model_defaults={  # chosen by cross-validation on japanese-vowels and digits' training
         "cell": "gru",  # splits (benchmarks/classify_tuning.py; docs/classify.md)
         "hidden_size": 64,
@@ -74,7 +75,7 @@ EVAL_BATCH = 256
         "weight_decay": 1e-2,
         "eval_every": 100,
     },
-    presets=lambda config: PRESETS.get(config.data, {}),
+    presets=presets,
     resumable=("baselines",),
     threads=1,  # small recurrent models: one thread is the fastest on a shared CPU
     headline=headline,
@@ -139,6 +140,26 @@ class ClassifyTask(Task):
         return loaded
 
     @cached_property
+    def vectors(self) -> Any:
+        """(WordVectors, coverage) of ``--embeddings`` for a new run; None without."""
+        if self.config.embeddings is None or self.loaded:
+            return None
+        train = [self.encoded[i] for i in self.index["train"]]
+        counts = np.bincount(np.concatenate(train), minlength=self.encoder.vocab_size)
+        level = self.encoder.level if self.data.kind == "text" else "series"
+        field = "ClassifyConfig.embeddings"
+        return task_vectors(
+            self.config.embeddings, self.encoder.tokens, counts, level=level, field=field
+        )
+
+    @property
+    def coverage(self) -> dict[str, Any] | None:
+        """The vectors' coverage: computed for a new run, read back for a saved one."""
+        if self.vectors is not None:
+            return self.vectors[1]
+        return self.saved(COVERAGE) if self.loaded and self.config.embeddings else None
+
+    @cached_property
     def encoded(self) -> list[np.ndarray]:
         return [self.encoder.encode(item) for item in self.data.items]
 
@@ -168,7 +189,7 @@ class ClassifyTask(Task):
                 embed_size=lm.embed,
                 cell_options=lm.cell_options,
             )
-        return requested.replace(
+        return with_vectors(requested, self.vectors and self.vectors[0]).replace(
             vocab_size=enc.vocab_size,
             input_size=max(1, enc.features),
             num_classes=len(enc.classes),
@@ -179,6 +200,8 @@ class ClassifyTask(Task):
         model = Classifier(config)
         if not self.loaded and self.lm is not None:
             start_from(model, self.lm.model)
+        if self.vectors is not None:
+            model.embed.load_vectors(self.vectors[0].matrix, self.vectors[0].found)
         return model
 
     def batches(self, train: TrainConfig, model: ClassifierConfig) -> ShuffledBatches:
@@ -238,6 +261,8 @@ class ClassifyTask(Task):
             out["test"] = run.outputs("test")
         if run.baselines:
             out["baselines"] = run.baselines
+        if self.coverage is not None:
+            out[COVERAGE] = self.coverage
         return out
 
     def figures(self, run: Finished, root: Path) -> list[Path]:
@@ -253,7 +278,8 @@ class ClassifyTask(Task):
         return {"source": "ClassifyConfig.data", "files": [file_identity(p) for p in files]}
 
     def artefacts(self, run: Finished | None = None) -> dict[str, Any]:
-        return {"encoder": self.encoder.to_dict()}
+        extra = {COVERAGE: self.coverage} if self.coverage is not None else {}
+        return {"encoder": self.encoder.to_dict(), **extra}
 
     def inspect_input(self, model: nn.Module, text: str | None, seed: int) -> tuple[Any, list[str]]:
         """``--input``: a text for text runs, else the number of a test example (by seed)."""

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.config import Config, require
-from rnnkit.data.labelled import load_file
+from rnnkit.data.labelled import load_inputs
 from rnnkit.tasks.classify import ClassifyTask
 from rnnkit.tasks.contract import Console
 from rnnkit.tasks.lifecycle import load
@@ -56,13 +56,11 @@ def read_inputs(options: ClassifyPredictOptions) -> tuple[list[Any], list[str]]:
         return [options.text], [options.text]
     path = Path(options.file)  # type: ignore[arg-type]
     if path.suffix.lower() in (".npz", ".ts", ".csv", ".tsv") or path.is_dir():
-        data = load_file(path)
-        shown = (
-            data.items
-            if data.kind == "text"
-            else [f"{path.name}[{i}]" for i in range(len(data.items))]
-        )
-        return data.items, shown
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such file or directory")
+        kind, items = load_inputs(path)  # labels, if there, are not needed
+        shown = items if kind == "text" else [f"{path.name}[{i}]" for i in range(len(items))]
+        return items, shown
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

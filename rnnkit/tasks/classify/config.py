@@ -15,6 +15,16 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {  # a dataset's own defaults (u
     "digits": {"model": {"noise": 0.5}},
     "sentiment": {"model": {"pool": "attention"}},  # the best pooling on validation
 }
+VECTOR_PRESETS: dict[str, dict[str, dict[str, Any]]] = {  # with --embeddings, chosen on the
+    # validation split (benchmarks/sentiment_vectors.py; docs/classify.md)
+    "sentiment": {"model": {"pool": "max+attention", "embeddings_lr": 0.1}},  # fine-tuned
+}
+
+
+def presets(config: ClassifyConfig) -> dict[str, dict[str, Any]]:
+    """The dataset's preset, with vectors its vector preset."""
+    table = VECTOR_PRESETS if config.embeddings is not None else PRESETS
+    return table.get(config.data, {})
 
 
 @dataclass
@@ -35,6 +45,7 @@ class ClassifyConfig(Config):
     balance: Literal["none", "weights", "sampling"] = "weights"  # for imbalanced classes
     baselines: bool = True  # fit and score the baselines on the same splits
     pretrained: str | None = None  # an `rnnkit lm train` run to start from (its tokenizer too)
+    embeddings: str | None = None  # word vectors: glove-6b-50d, or a GloVe/word2vec/fastText file
 
     def validate(self) -> None:
         require(self, "max_vocab", self.max_vocab >= 2, "an integer >= 2")
@@ -42,3 +53,6 @@ class ClassifyConfig(Config):
             require(self, name, getattr(self, name) >= 0, "an integer >= 0")
         require(self, "test_fraction", 0 < self.test_fraction < 1, "in (0, 1)")
         require(self, "val_fraction", 0 < self.val_fraction < 1, "in (0, 1)")
+        if self.embeddings is not None:
+            ok = self.pretrained is None
+            require(self, "embeddings", ok, "None with a pretrained language model (--pretrained)")

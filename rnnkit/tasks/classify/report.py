@@ -17,6 +17,7 @@ from rnnkit.analysis.classify_plots import Sentence, plot_confusion, write_word_
 from rnnkit.tasks.classify.data import collate
 from rnnkit.tasks.contract import Finished
 from rnnkit.tasks.registry import trained_for
+from rnnkit.tasks.vectors import coverage_line
 
 KEYS = ("val_accuracy", "test_accuracy", "test_macro_f1")
 PAGE_SENTENCES = 16  # sentences on attention.html
@@ -27,16 +28,21 @@ PAGE_SENTENCES = 16  # sentences on attention.html
 
 def headline(task: Any, model: Any, train: Any) -> str:
     d, sizes = task.data, {k: len(v) for k, v in task.index.items()}
-    return (
+    line = (
         f"classify {d.name}: {len(d.classes)} classes, {sizes['train']} train / "
         f"{sizes['val']} val / {sizes['test']} test; {model_name(model)} H={model.hidden_size}, "
         f"up to {train.steps} steps"
     )
+    coverage = task.coverage
+    return line if coverage is None else f"{line}\n{coverage_line(coverage)}"
 
 
 def model_name(config: Any) -> str:
-    """E.g. "max-pooled biGRU"."""
-    return f"{config.pool}-pooled {'bi' if config.bidirectional else ''}{config.cell.upper()}"
+    """E.g. "max-pooled biGRU", "max+attention-pooled biGRU on fine-tuned vectors"."""
+    name = f"{config.pool}-pooled {'bi' if config.bidirectional else ''}{config.cell.upper()}"
+    if getattr(config, "pretrained_vectors", False):
+        name += f" on {'frozen' if config.freeze_embeddings else 'fine-tuned'} vectors"
+    return name
 
 
 # -- the table ---------------------------------------------------------------------------
@@ -58,7 +64,23 @@ def table(r: dict[str, Any]) -> str:
         lines.append(f"| {b} | " + " | ".join(_cell(m, k) for k in KEYS) + " |")
     if "steps" in r:
         lines.append("\n" + trained_for(r).strip())
+    test = r.get("test", {})
+    if "report" in test:  # one run (a --seeds summary has no single report)
+        lines += ["", "test split, per class:", test["report"].rstrip(), "", confusion(r)]
     return "\n".join(lines)
+
+
+def confusion(r: dict[str, Any]) -> str:
+    """The test confusion matrix as text: rows the true class, columns the predicted."""
+    names = [str(c)[:10] for c in r["classes"]]
+    rows = r["test"]["confusion"]
+    label = "true \\ predicted"
+    width = max(6, *(len(n) for n in names), *(len(str(v)) for row in rows for v in row))
+    first = max(len(label), *(len(n) for n in names)) + 2
+    head = label.ljust(first) + " ".join(n.rjust(width) for n in names)
+    body = [n.ljust(first) + " ".join(str(v).rjust(width) for v in row)
+            for n, row in zip(names, rows)]  # fmt: skip
+    return "\n".join([head, *body])
 
 
 def _cell(m: dict[str, Any], key: str) -> str:

@@ -30,6 +30,7 @@ from rnnkit.tasks.lm.data import LMStreams, best_baseline, evaluate_lm, ngram_ba
 from rnnkit.tasks.lm.generate import generate_text
 from rnnkit.tasks.lm.report import PRINTED, upgrade
 from rnnkit.tasks.registry import TRAINING, register_group, register_task
+from rnnkit.tasks.vectors import COVERAGE, task_vectors, with_vectors
 from rnnkit.training import TrainConfig
 from rnnkit.training.tbptt import TBPTTConfig
 
@@ -50,6 +51,7 @@ class LMTaskConfig(Config):
     tbptt: TBPTTConfig = field(default_factory=TBPTTConfig)  # chunks of the training text
     eval_tokens: int = 1_000_000  # held-out tokens scored per evaluation (0: the whole split)
     baselines: bool = True  # fit and report the n-gram baselines after training
+    embeddings: str | None = None  # word vectors (--level word): glove-6b-50d or a vector file
 
     def validate(self) -> None:
         require(self, "eval_tokens", self.eval_tokens >= 0, "an integer >= 0")
@@ -89,7 +91,7 @@ TRAIN_DEFAULTS = {
         "--threads says otherwise: the recurrent steps are small matrix products, and on a "
         "busy machine more threads mostly wait for each other."
     ),
-    derived=("vocab_size",),
+    derived=("vocab_size", "pretrained_vectors"),
     not_flags=("text.split", "text.chunk_bytes"),
     required=("text.corpus",),
     resumable=("baselines",),
@@ -126,11 +128,32 @@ class LMTask(Task):
         n = self.config.eval_tokens
         return tokens[:n] if n else tokens
 
+    @cached_property
+    def vectors(self) -> Any:
+        """(WordVectors, coverage) of ``--embeddings`` for a new run; None without."""
+        if self.config.embeddings is None or self.loaded:
+            return None
+        counts = np.bincount(np.asarray(self.data.train), minlength=self.data.vocab_size)
+        tokens, level = self.tokenizer.vocab.tokens, self.config.text.level
+        field = "LMTaskConfig.embeddings"
+        return task_vectors(self.config.embeddings, tokens, counts, level=level, field=field)
+
+    @property
+    def coverage(self) -> dict[str, Any] | None:
+        """The vectors' coverage: computed for a new run, read back for a saved one."""
+        if self.vectors is not None:
+            return self.vectors[1]
+        return self.saved(COVERAGE) if self.loaded and self.config.embeddings else None
+
     def model_config(self, requested: LMConfig) -> LMConfig:
-        return requested.replace(vocab_size=self.data.vocab_size)
+        vectors = self.vectors and self.vectors[0]
+        return with_vectors(requested, vectors).replace(vocab_size=self.data.vocab_size)
 
     def build_model(self, config: LMConfig) -> nn.Module:
-        return LanguageModel(config)
+        model = LanguageModel(config)
+        if self.vectors is not None:
+            model.embedding.load_vectors(self.vectors[0].matrix, self.vectors[0].found)
+        return model
 
     def batches(self, train: TrainConfig, model: LMConfig) -> LMStreams:
         tbptt = self.config.tbptt
@@ -179,6 +202,8 @@ class LMTask(Task):
         if run.baselines:
             out["baselines"] = run.baselines
             out["best_baseline"] = best_baseline(run.baselines)
+        if self.coverage is not None:
+            out[COVERAGE] = self.coverage
         return out
 
     def fingerprint(self) -> dict[str, Any]:
@@ -188,6 +213,8 @@ class LMTask(Task):
     def artefacts(self, run: Finished | None = None) -> dict[str, Any]:
         """vocab.json; after an evaluation also baselines.json, with the tokens it scored."""
         out: dict[str, Any] = {"vocab": self.tokenizer.to_json()}
+        if self.coverage is not None:
+            out[COVERAGE] = self.coverage
         if run is not None and run.baselines:
             out["baselines"] = {"scored": self.scored(), "baselines": run.baselines}
         return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from rnnkit.tasks.registry import best_baseline, trained_for
+from rnnkit.tasks.vectors import coverage_line
 
 
 def headline(task: Any, model: Any, train: Any) -> str:
@@ -20,11 +21,13 @@ def headline(task: Any, model: Any, train: Any) -> str:
             budget = f"{train.minutes:g} min of training"
     both = " + backward LM" if model.backward_lm else ""
     text = task.config.text
-    return (
+    line = (
         f"lm: {model.cell.upper()} H={model.hidden_size} x{model.num_layers}{both} on "
         f"{text.corpus} ({text.level} level), {budget}, {train.batch_size} lanes x "
         f"{task.config.tbptt.bptt} tokens"
     )
+    coverage = task.coverage
+    return line if coverage is None else f"{line}\n{coverage_line(coverage)}"
 
 
 def describe(r: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ from rnnkit.data.parallel import Parallel, load_parallel
 from rnnkit.models.seq2seq import PairBatch, Seq2Seq, Seq2SeqConfig
 from rnnkit.tasks.contract import Finished
 from rnnkit.tasks.registry import register_group, register_task
+from rnnkit.tasks.vectors import COVERAGE, coverage_line, pair_vectors, with_vectors
 from rnnkit.tasks.writing import (
     FACE,
     TRAIN_DEFAULTS,
@@ -67,6 +68,7 @@ class TranslateConfig(Config):
     beam: int = 1  # beam width for the final test scores (1: greedy)
     length_penalty: float = 1.0  # beam search ranks log P / length ** this (0: plain sum)
     baselines: bool = True  # score the baseline on the same pairs
+    embeddings: str | None = None  # word vectors for the word-level side(s): glove-6b-50d or a file
 
     def validate(self) -> None:
         for name in ("train_size", "eval_size", "max_number", "sampling_steps", "beam"):
@@ -77,6 +79,9 @@ class TranslateConfig(Config):
         require(self, "val_fraction", 0 < self.val_fraction < 1, "in (0, 1)")
         require(self, "teacher_forcing_floor", 0 <= self.teacher_forcing_floor <= 1, "in [0, 1]")
         require(self, "length_penalty", self.length_penalty >= 0, "a number >= 0")
+        if self.embeddings is not None:
+            words = "word" in (self.source_level, self.target_level)
+            require(self, "embeddings", words, "None unless a side is word-level text")
 
 
 @dataclass
@@ -92,11 +97,13 @@ class Seq2SeqEvalOptions(Config):
 def headline(task: Seq2SeqTask, model: Seq2SeqConfig, train: TrainConfig) -> str:
     sizes = {k: len(v) for k, v in task.data.pairs.items()}
     held = f" / {sizes['heldout']} held-out formats" if "heldout" in sizes else ""
-    return (
+    line = (
         f"seq2seq {task.data.name}: {sizes['train']} train / {sizes['val']} val / "
         f"{sizes['test']} test{held}; {model.cell.upper()} H={model.hidden_size}, "
         f"attention {model.attention}, up to {train.steps} steps"
     )
+    sides = (task.coverage or {}).items()
+    return "\n".join([line, *(f"{side} {coverage_line(c)}" for side, c in sides)])
 
 
 @register_task(
@@ -110,7 +117,7 @@ def headline(task: Seq2SeqTask, model: Seq2SeqConfig, train: TrainConfig) -> str
         "once (greedy, or --beam W) and score exact match, CER, BLEU and chrF next to the "
         "baseline. Writes attention.png and attention.html."
     ),
-    derived=("source_vocab", "target_vocab", "max_output"),
+    derived=("source_vocab", "target_vocab", "max_output", "pretrained_vectors"),
     model_defaults={
         "cell": "gru",
         "hidden_size": 128,
@@ -184,16 +191,35 @@ class Seq2SeqTask(WritingTask):
 
     # -- the task contract --------------------------------------------------------------
 
+    @cached_property
+    def vectors(self) -> dict[str, Any] | None:
+        """{"source" / "target": (vectors, coverage)} for a new run; None without."""
+        if self.config.embeddings is None or self.loaded:
+            return None
+        return pair_vectors(self.config.embeddings, self.codec, self.encoded["train"])
+
+    @property
+    def coverage(self) -> dict[str, Any] | None:
+        """Each word-level side's coverage: computed for a new run, else read back."""
+        if self.vectors is not None:
+            return {side: cov for side, (_, cov) in self.vectors.items()}
+        return self.saved(COVERAGE) if self.loaded and self.config.embeddings else None
+
     def model_config(self, requested: Seq2SeqConfig) -> Seq2SeqConfig:
         longest = max(len(t) for t in self.encoded["train"][1])
-        return requested.replace(
+        first = next(iter(self.vectors.values()))[0] if self.vectors else None
+        return with_vectors(requested, first).replace(
             source_vocab=self.codec.source_vocab,
             target_vocab=self.codec.target_vocab,
             max_output=2 * longest + 8,
         )
 
     def build_model(self, config: Seq2SeqConfig) -> nn.Module:
-        return Seq2Seq(config)
+        model = Seq2Seq(config)
+        for side, (vectors, _) in (self.vectors or {}).items():
+            embed = model.source_embed if side == "source" else model.decoder.embed
+            embed.load_vectors(vectors.matrix, vectors.found)
+        return model
 
     def batches(self, train: TrainConfig, model: Seq2SeqConfig) -> ScheduledBatches:
         sources, targets = self.encoded["train"]
@@ -236,7 +262,13 @@ class Seq2SeqTask(WritingTask):
                 for (s, t), o in zip(self.data.pairs["test"], written)
                 if o != t
             ][:20]
+        if self.coverage is not None:
+            out[COVERAGE] = self.coverage
         return out
+
+    def artefacts(self, run: Finished | None = None) -> dict[str, Any]:
+        extra = {COVERAGE: self.coverage} if self.coverage is not None else {}
+        return {**super().artefacts(run), **extra}
 
     # -- runs -------------------------------------------------------------------------
 

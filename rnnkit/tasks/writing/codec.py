@@ -92,6 +92,11 @@ class Codec:
             raise ValueError(f"source {text!r} has characters never seen in training: {shown!r}")
         return np.array([index.get(t, 0) for t in tokens], dtype=np.int64)
 
+    def unknown(self, text: str) -> list[str]:
+        """The source's tokens never seen in training (they read as <unk>), in order."""
+        index = self._source_index
+        return list(dict.fromkeys(t for t in split(text, self.source_level) if t not in index))
+
     def encode_target(self, text: str) -> np.ndarray:
         """Target ids followed by </s> (T + 1,)."""
         index = self._target_index
