@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import rnnkit
+from rnnkit.cells import GRUCell, LSTMCell, RNNCell
 from rnnkit.layers.fused import available, build, status
 from rnnkit.layers.fused.functions import (
     ChoGRUSequence,
@@ -128,7 +129,9 @@ def test_fused_float64_matches_reference_tightly(case):
 
 
 def _gradcheck(fn, *args):
+    """First order (the kernels' backward) and second order (recomputed through the cell)."""
     assert torch.autograd.gradcheck(fn, args, eps=1e-6, atol=1e-6, rtol=1e-5)
+    assert torch.autograd.gradgradcheck(fn, args, eps=1e-6, atol=1e-5, rtol=1e-4)
 
 
 def _t(*shape, grad=True):
@@ -140,21 +143,24 @@ def _t(*shape, grad=True):
 def test_gradcheck_rnn_and_gru(lengths, layer_norm):
     Tn, Bn, Hn = 3, 2, 3
     ln = (1 + 0.1 * _t(Hn), 0.1 * _t(Hn)) if layer_norm else (None, None)
-    for relu in (False, True):
+    for relu in ("tanh", "relu"):
+        cell = RNNCell(Hn, Hn, nonlinearity=relu, layer_norm=layer_norm).double()
         _gradcheck(
-            lambda xp, h0, W, b, *ln, relu=relu: RNNSequence.apply(
-                xp, h0, W, b, *ln, lengths, relu
+            lambda xp, h0, W, b, *ln, cell=cell: RNNSequence.apply(
+                xp, h0, W, b, *ln, lengths, cell
             ),
             *(_t(Tn, Bn, Hn), _t(Bn, Hn), 0.5 * _t(Hn, Hn), _t(Hn), *ln),
         )
     ln3 = (1 + 0.1 * _t(3 * Hn), 0.1 * _t(3 * Hn)) if layer_norm else (None, None)
+    cell = GRUCell(Hn, Hn, layer_norm=layer_norm).double()
     _gradcheck(
-        lambda xp, h0, W, b, *ln: GRUSequence.apply(xp, h0, W, b, *ln, lengths),
+        lambda xp, h0, W, b, *ln: GRUSequence.apply(xp, h0, W, b, *ln, lengths, cell),
         *(_t(Tn, Bn, 3 * Hn), _t(Bn, Hn), 0.5 * _t(3 * Hn, Hn), _t(3 * Hn), *ln3),
     )
     if not layer_norm:
+        cho = GRUCell(Hn, Hn, reset_after=False).double()
         _gradcheck(
-            lambda xp, h0, W, b: ChoGRUSequence.apply(xp, h0, W, b, lengths),
+            lambda xp, h0, W, b: ChoGRUSequence.apply(xp, h0, W, b, lengths, cho),
             *(_t(Tn, Bn, 3 * Hn), _t(Bn, Hn), 0.5 * _t(3 * Hn, Hn), _t(3 * Hn)),
         )
 
@@ -172,8 +178,9 @@ def test_gradcheck_lstm(lengths, peephole, layer_norm):
         it = iter(rest)
         p = next(it) if peephole else None
         ln_w, ln_b, lnc_w, lnc_b = (next(it) for _ in range(4)) if layer_norm else [None] * 4
-        return LSTMSequence.apply(xp, h0, c0, W, b, p, ln_w, ln_b, lnc_w, lnc_b, lengths)
+        return LSTMSequence.apply(xp, h0, c0, W, b, p, ln_w, ln_b, lnc_w, lnc_b, lengths, cell)
 
+    cell = LSTMCell(Hn, Hn, peephole=peephole, layer_norm=layer_norm).double()
     extra = [t for t in (peep, *ln, *lnc) if t is not None]
     _gradcheck(f, *tensors, *extra)
 

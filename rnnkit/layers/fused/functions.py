@@ -3,7 +3,9 @@
 Each Function takes the input projection ``xp`` (T, B, G*H) for every step, already
 computed with autograd (one GEMM, plus ``ln_ih`` when layer-normalised), and runs the
 recurrence in one kernel call. Its backward runs the reverse time loop in one kernel
-call and then forms the recurrent weight gradients as single GEMMs over all T*B rows.
+call and then forms the recurrent weight gradients as single GEMMs over all T*B rows;
+when autograd builds a graph through the backward (second-order gradients) it is
+recomputed through the layer's ``cell`` instead (:mod:`rnnkit.layers.fused.higher`).
 
 Shapes: ``T`` time, ``B`` batch, ``H`` hidden units, ``G`` gates (RNN 1, GRU 3, LSTM 4).
 """
@@ -14,10 +16,11 @@ from typing import Any
 
 import torch
 from torch import Tensor
-from torch.autograd.function import once_differentiable
 
+from rnnkit.cells.base import RecurrentCell
 from rnnkit.layers.fused.build import Kernels, load
 from rnnkit.layers.fused.gemm import weight_grad as _weight_grad
+from rnnkit.layers.fused.higher import graph_wanted, recomputed_grads, save
 
 SUFFIX = {torch.float32: "f32", torch.float64: "f64"}
 
@@ -57,12 +60,25 @@ def _ln_buffers(like: Tensor, ln_w: Tensor | None, T: int, B: int, N: int):
     return like.new_empty(T, B, N), like.new_empty(T, B)
 
 
+HH_NAMES = ("weight_hh", "bias_hh", "ln_hh.weight", "ln_hh.bias")  # the cell's, in input order
+LSTM_NAMES = ("weight_hh", "bias_hh", "weight_ch", "ln_hh.weight", "ln_hh.bias")
+LSTM_NAMES += ("ln_c.weight", "ln_c.bias")
+
+
+def _unpack(ctx: Any) -> tuple[tuple, tuple]:
+    """(the Function's own inputs as given, the kernel's saved tensors)."""
+    saved = ctx.saved_tensors
+    return saved[: ctx.n_inputs], saved[ctx.n_inputs :]
+
+
 class RNNSequence(torch.autograd.Function):
     """h_t = phi(xp_t + LN(W_hh h_{t-1}) + b_hh) over all steps."""
 
     @staticmethod
-    def forward(ctx: Any, xp, h0, W, b, ln_w, ln_b, lengths, relu: bool):
+    def forward(ctx: Any, xp, h0, W, b, ln_w, ln_b, lengths, cell: RecurrentCell):
+        kept = save(ctx, cell, (xp, h0, W, b, ln_w, ln_b), HH_NAMES, 1)
         xp, W, b, ln_w, ln_b, lengths = _dense(xp, W, b, ln_w, ln_b, lengths)
+        relu = cell.nonlinearity == "relu"
         T, B, H = xp.shape
         sfx = SUFFIX[xp.dtype]
         hs = xp.new_empty(T + 1, B, H)
@@ -87,14 +103,15 @@ class RNNSequence(torch.autograd.Function):
             lnr,
             out,
         )
-        ctx.save_for_backward(W, hs, lnx, lnr, ln_w, lengths)
+        ctx.save_for_backward(*kept, W, hs, lnx, lnr, ln_w, lengths)
         ctx.relu, ctx.has_bias = relu, b is not None
         return out, hs[T].clone()
 
     @staticmethod
-    @once_differentiable
     def backward(ctx: Any, gout, ghT):
-        W, hs, lnx, lnr, ln_w, lengths = ctx.saved_tensors
+        kept, (W, hs, lnx, lnr, ln_w, lengths) = _unpack(ctx)
+        if graph_wanted():
+            return (*recomputed_grads(ctx, kept, (gout, ghT), lengths), None, None)
         T, B, H = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
         gout, carry = _grad(gout, hs[1:]), _grad(ghT, hs[0]).clone()
         dxp = hs.new_empty(T, B, H)
@@ -113,7 +130,8 @@ class GRUSequence(torch.autograd.Function):
     """torch's GRU (reset gate after W_hn h_{t-1}) over all steps."""
 
     @staticmethod
-    def forward(ctx: Any, xp, h0, W, b, ln_w, ln_b, lengths):
+    def forward(ctx: Any, xp, h0, W, b, ln_w, ln_b, lengths, cell: RecurrentCell):
+        kept = save(ctx, cell, (xp, h0, W, b, ln_w, ln_b), HH_NAMES, 1)
         xp, W, b, ln_w, ln_b, lengths = _dense(xp, W, b, ln_w, ln_b, lengths)
         T, B, N = xp.shape
         H = N // 3
@@ -125,14 +143,15 @@ class GRUSequence(torch.autograd.Function):
             f"rk_gru_fwd_{SUFFIX[xp.dtype]}",
             *(T, B, H, xp, _t(W), b, lengths, ln_w, ln_b, hs, gates, hp, lnx, lnr, out),
         )
-        ctx.save_for_backward(W, hs, gates, hp, lnx, lnr, ln_w, lengths)
+        ctx.save_for_backward(*kept, W, hs, gates, hp, lnx, lnr, ln_w, lengths)
         ctx.has_bias = b is not None
         return out, hs[T].clone()
 
     @staticmethod
-    @once_differentiable
     def backward(ctx: Any, gout, ghT):
-        W, hs, gates, hp, lnx, lnr, ln_w, lengths = ctx.saved_tensors
+        kept, (W, hs, gates, hp, lnx, lnr, ln_w, lengths) = _unpack(ctx)
+        if graph_wanted():
+            return (*recomputed_grads(ctx, kept, (gout, ghT), lengths), None, None)
         T, B, N = gates.shape
         H = N // 3
         gout, carry = _grad(gout, hs[1:]), _grad(ghT, hs[0]).clone()
@@ -145,14 +164,15 @@ class GRUSequence(torch.autograd.Function):
             *(db, dln_w, dln_b),
         )
         dW = _weight_grad(dpost if dpre is None else dpre, hs[:-1])
-        return (dxp, carry, dW, db, dln_w, dln_b, None)
+        return (dxp, carry, dW, db, dln_w, dln_b, None, None)
 
 
 class ChoGRUSequence(torch.autograd.Function):
     """The GRU of Cho et al. 2014 (reset gate before W_hn) over all steps."""
 
     @staticmethod
-    def forward(ctx: Any, xp, h0, W, b, lengths):
+    def forward(ctx: Any, xp, h0, W, b, lengths, cell: RecurrentCell):
+        kept = save(ctx, cell, (xp, h0, W, b), HH_NAMES[:2], 1)
         xp, W, b, lengths = _dense(xp, W, b, lengths)
         T, B, N = xp.shape
         H = N // 3
@@ -165,14 +185,15 @@ class ChoGRUSequence(torch.autograd.Function):
             f"rk_gru0_fwd_{SUFFIX[xp.dtype]}",
             *(T, B, H, xp, _t(W), zero_b, lengths, hs, gates, rh, hrz, hn, out),
         )
-        ctx.save_for_backward(W, hs, gates, rh, lengths)
+        ctx.save_for_backward(*kept, W, hs, gates, rh, lengths)
         ctx.has_bias = b is not None
         return out, hs[T].clone()
 
     @staticmethod
-    @once_differentiable
     def backward(ctx: Any, gout, ghT):
-        W, hs, gates, rh, lengths = ctx.saved_tensors
+        kept, (W, hs, gates, rh, lengths) = _unpack(ctx)
+        if graph_wanted():
+            return (*recomputed_grads(ctx, kept, (gout, ghT), lengths), None, None)
         T, B, N = gates.shape
         H = N // 3
         gout, carry = _grad(gout, hs[1:]), _grad(ghT, hs[0]).clone()
@@ -185,14 +206,16 @@ class ChoGRUSequence(torch.autograd.Function):
         dW = torch.cat(
             [_weight_grad(dpost[..., : 2 * H], hs[:-1]), _weight_grad(dpost[..., 2 * H :], rh)]
         )
-        return (dxp, carry, dW, db, None)
+        return (dxp, carry, dW, db, None, None)
 
 
 class LSTMSequence(torch.autograd.Function):
     """The LSTM with optional peepholes and layer norm (no projection) over all steps."""
 
     @staticmethod
-    def forward(ctx: Any, xp, h0, c0, W, b, peep, ln_w, ln_b, lnc_w, lnc_b, lengths):
+    def forward(ctx: Any, xp, h0, c0, W, b, peep, ln_w, ln_b, lnc_w, lnc_b, lengths, cell):
+        given = (xp, h0, c0, W, b, peep, ln_w, ln_b, lnc_w, lnc_b)
+        kept = save(ctx, cell, given, LSTM_NAMES, 2)
         xp, W, b, peep, ln_w, ln_b, lnc_w, lnc_b, lengths = _dense(
             xp, W, b, peep, ln_w, ln_b, lnc_w, lnc_b, lengths
         )
@@ -211,14 +234,16 @@ class LSTMSequence(torch.autograd.Function):
             f"rk_lstm_fwd_{SUFFIX[xp.dtype]}", *args, scratch, lnx, lnr, lncx, lncr, out
         )
         saved = (W, peep, ln_w, lnx, lnr, lnc_w, lncx, lncr, hs, cs, gates, th, lengths)
-        ctx.save_for_backward(*saved)
+        ctx.save_for_backward(*kept, *saved)
         ctx.has_bias = b is not None
         return out, hs[T].clone(), cs[T].clone()
 
     @staticmethod
-    @once_differentiable
     def backward(ctx: Any, gout, ghT, gcT):
-        W, peep, ln_w, lnx, lnr, lnc_w, lncx, lncr, hs, cs, gates, th, lengths = ctx.saved_tensors
+        kept, saved = _unpack(ctx)
+        W, peep, ln_w, lnx, lnr, lnc_w, lncx, lncr, hs, cs, gates, th, lengths = saved
+        if graph_wanted():
+            return (*recomputed_grads(ctx, kept, (gout, ghT, gcT), lengths), None, None)
         T, B, N = gates.shape
         H = N // 4
         gout = _grad(gout, hs[1:])
@@ -238,4 +263,4 @@ class LSTMSequence(torch.autograd.Function):
         )
         dW = _weight_grad(dxp if dpre is None else dpre, hs[:-1])
         grads = (dxp, carry_h, carry_c, dW, db, dpeep)
-        return (*grads, dln_w, dln_b, dlnc_w, dlnc_b, None)
+        return (*grads, dln_w, dln_b, dlnc_w, dlnc_b, None, None)

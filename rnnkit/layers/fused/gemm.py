@@ -44,18 +44,23 @@ def weight_grad(d: Tensor, h: Tensor) -> Tensor:
 
 
 class Projection(torch.autograd.Function):
-    """xp = x W^T + b over every step at once: x (T, B, K) -> (T, B, N)."""
+    """xp = x W^T + b over every step at once: x (T, B, K) -> (T, B, N).
+
+    Its backward is differentiable (second-order gradients): when autograd builds a graph
+    through it, it runs torch's own differentiable ops instead of oneDNN's."""
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
-        w, b = w.contiguous(), None if b is None else b.contiguous()  # oneDNN reads them dense
-        ctx.save_for_backward(x, w)
+        ctx.save_for_backward(x, w)  # as given: a second-order graph starts from these
         ctx.has_bias = b is not None
+        w, b = w.contiguous(), None if b is None else b.contiguous()  # oneDNN reads them dense
         return linear(x.reshape(-1, x.shape[-1]), w, b).view(*x.shape[:-1], w.shape[0])
 
     @staticmethod
     def backward(ctx: Any, dy: Tensor):
         x, w = ctx.saved_tensors
+        if torch.is_grad_enabled():
+            return _differentiable_backward(ctx, x, w, dy)
         d2 = dy.reshape(-1, dy.shape[-1])
         dx = dw = db = None
         if ctx.needs_input_grad[0]:
@@ -65,3 +70,12 @@ class Projection(torch.autograd.Function):
         if ctx.has_bias and ctx.needs_input_grad[2]:
             db = d2.sum(0)
         return dx, dw, db
+
+
+def _differentiable_backward(ctx: Any, x: Tensor, w: Tensor, dy: Tensor):
+    """Projection's gradients through autograd-aware ops (dy (..., N), x (..., K))."""
+    need = ctx.needs_input_grad
+    dx = dy @ w if need[0] else None  # (..., K)
+    dw = dy.reshape(-1, dy.shape[-1]).t() @ x.reshape(-1, x.shape[-1]) if need[1] else None
+    db = dy.reshape(-1, dy.shape[-1]).sum(0) if ctx.has_bias and need[2] else None
+    return dx, dw, db

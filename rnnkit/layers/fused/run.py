@@ -79,16 +79,17 @@ def _recur(cell: RecurrentCell, xp: Tensor, state: State, lengths: Tensor | None
         peep = cell.weight_ch if cell.peephole else None
         ln_w, ln_b = _ln(cell, "ln_hh")
         lnc_w, lnc_b = _ln(cell, "ln_c")
-        out, h, c = LSTMSequence.apply(xp, h0, c0, W, b, peep, ln_w, ln_b, lnc_w, lnc_b, lengths)
+        out, h, c = LSTMSequence.apply(
+            xp, h0, c0, W, b, peep, ln_w, ln_b, lnc_w, lnc_b, lengths, cell
+        )
         return out, (h, c)
     (h0,) = state
     if isinstance(cell, GRUCell) and not cell.reset_after:
-        out, h = ChoGRUSequence.apply(xp, h0, W, b, lengths)
+        out, h = ChoGRUSequence.apply(xp, h0, W, b, lengths, cell)
     elif isinstance(cell, GRUCell):
-        out, h = GRUSequence.apply(xp, h0, W, b, *_ln(cell, "ln_hh"), lengths)
+        out, h = GRUSequence.apply(xp, h0, W, b, *_ln(cell, "ln_hh"), lengths, cell)
     else:
-        relu = cell.nonlinearity == "relu"
-        out, h = RNNSequence.apply(xp, h0, W, b, *_ln(cell, "ln_hh"), lengths, relu)
+        out, h = RNNSequence.apply(xp, h0, W, b, *_ln(cell, "ln_hh"), lengths, cell)
     return out, (h,)
 
 
