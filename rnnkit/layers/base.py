@@ -21,6 +21,7 @@ from rnnkit.cells.base import RecurrentCell, State
 from rnnkit.layers.checks import check_input, check_lengths, check_pair, check_state
 from rnnkit.layers.config import RecurrentConfig
 from rnnkit.layers.fused import fusable, run_fused, status, usable
+from rnnkit.layers.fused.step import fused_step
 from rnnkit.layers.native import run_native
 from rnnkit.layers.onnx import onnx_forward
 from rnnkit.layers.prepared import Prepared
@@ -273,7 +274,12 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
 
     # -- streaming -------------------------------------------------------------------
     def step(self, x_t: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
-        """Advance one time step: x_t (B, I) -> (output_t (B, P or H), hx like forward's)."""
+        """Advance one time step: x_t (B, I) -> (output_t (B, P or H), hx like forward's).
+
+        With autograd off on the CPU, one fused kernel call advances every layer."""
+        fast = fused_step(self, x_t, hx)
+        if fast is not None:
+            return fast
         if self.bidirectional:
             raise ValueError(
                 "step() needs a unidirectional layer: the reverse direction reads whole sequences"
