@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import subprocess
 import sys
 
@@ -278,3 +279,29 @@ def test_gemm_micro_kernel_equals_blas(cls, options, hidden):
     for a, b, r in zip(g_own, g_blas, g_ref):
         assert_scaled_close(a, b)
         assert_scaled_close(a, r)
+
+
+def test_the_gemm_choice_is_recorded_once_and_reused_by_later_processes(tmp_path):
+    """The first process decides (CPU features, checked by a measurement) and records the
+    choice with its reason; later processes read the record instead of measuring again."""
+    code = "from rnnkit.layers.fused import build; print(build.status())"
+    env = {"RNNKIT_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin"}
+
+    def status(**extra) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env={**env, **extra}
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    first = status()
+    (record,) = tmp_path.glob("kernels/gemm-*.json")
+    saved = json.loads(record.read_text())
+    assert saved["gemm"] in ("own", "blas") and saved["reason"] in first
+    assert ("AVX-512" in saved["reason"]) and str(record) in first
+    other = "blas" if saved["gemm"] == "own" else "own"
+    record.write_text(json.dumps({**saved, "gemm": other, "reason": "kept from before"}))
+    second = status()
+    assert "kept from before" in second  # read, not measured again
+    assert ("micro-kernel:" in second) == (other == "own")
+    assert "forced by RNNKIT_GEMM=blas" in status(RNNKIT_GEMM="blas")
