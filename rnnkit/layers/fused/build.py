@@ -31,7 +31,7 @@ from rnnkit.layers.fused.choice import GemmChoice, choose
 from rnnkit.layers.fused.memory import keep_freed_memory
 
 HERE = Path(__file__).parent
-SOURCES = ("kernels.c", "cells.inc", "scan.inc", "products.inc", "step.inc")
+SOURCES = ("kernels.c", "norms.inc", "cells.inc", "scan.inc", "products.inc", "step.inc")
 NO_CHOICE = GemmChoice("blas", "not decided yet")
 FLAGS = ["-O3", "-fPIC", "-shared", "-fopenmp-simd", "-fno-math-errno", "-fno-trapping-math"]
 NATIVE = ["-march=native"]  # the build is cached per CPU, so it may use all of its vector units

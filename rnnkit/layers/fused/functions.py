@@ -61,8 +61,6 @@ def _ln_buffers(like: Tensor, ln_w: Tensor | None, T: int, B: int, N: int):
 
 
 HH_NAMES = ("weight_hh", "bias_hh", "ln_hh.weight", "ln_hh.bias")  # the cell's, in input order
-LSTM_NAMES = ("weight_hh", "bias_hh", "weight_ch", "ln_hh.weight", "ln_hh.bias")
-LSTM_NAMES += ("ln_c.weight", "ln_c.bias")
 
 
 def _unpack(ctx: Any) -> tuple[tuple, tuple]:
@@ -207,60 +205,3 @@ class ChoGRUSequence(torch.autograd.Function):
             [_weight_grad(dpost[..., : 2 * H], hs[:-1]), _weight_grad(dpost[..., 2 * H :], rh)]
         )
         return (dxp, carry, dW, db, None, None)
-
-
-class LSTMSequence(torch.autograd.Function):
-    """The LSTM with optional peepholes and layer norm (no projection) over all steps."""
-
-    @staticmethod
-    def forward(ctx: Any, xp, h0, c0, W, b, peep, ln_w, ln_b, lnc_w, lnc_b, lengths, cell):
-        given = (xp, h0, c0, W, b, peep, ln_w, ln_b, lnc_w, lnc_b)
-        kept = save(ctx, cell, given, LSTM_NAMES, 2)
-        xp, W, b, peep, ln_w, ln_b, lnc_w, lnc_b, lengths = _dense(
-            xp, W, b, peep, ln_w, ln_b, lnc_w, lnc_b, lengths
-        )
-        T, B, N = xp.shape
-        H = N // 4
-        hs, cs = xp.new_empty(T + 1, B, H), xp.new_empty(T + 1, B, H)
-        hs[0], cs[0] = h0, c0
-        gates, th, out = xp.new_empty(T, B, N), xp.new_empty(T, B, H), xp.new_empty(T, B, H)
-        lnx, lnr = _ln_buffers(xp, ln_w, T, B, N)
-        lncx, lncr = _ln_buffers(xp, lnc_w, T, B, H)
-        ctx.has_peep = peep is not None
-        peep = xp.new_zeros(3 * H) if peep is None else peep  # zeros: no peepholes
-        args = (T, B, H, xp, _t(W), b, lengths, peep, ln_w, ln_b, lnc_w, lnc_b, hs, cs, gates, th)
-        scratch = xp.new_empty(B, N)
-        _kernels().call(
-            f"rk_lstm_fwd_{SUFFIX[xp.dtype]}", *args, scratch, lnx, lnr, lncx, lncr, out
-        )
-        saved = (W, peep, ln_w, lnx, lnr, lnc_w, lncx, lncr, hs, cs, gates, th, lengths)
-        ctx.save_for_backward(*kept, *saved)
-        ctx.has_bias = b is not None
-        return out, hs[T].clone(), cs[T].clone()
-
-    @staticmethod
-    def backward(ctx: Any, gout, ghT, gcT):
-        kept, saved = _unpack(ctx)
-        W, peep, ln_w, lnx, lnr, lnc_w, lncx, lncr, hs, cs, gates, th, lengths = saved
-        if graph_wanted():
-            return (*recomputed_grads(ctx, kept, (gout, ghT, gcT), lengths), None, None)
-        T, B, N = gates.shape
-        H = N // 4
-        gout = _grad(gout, hs[1:])
-        carry_h, carry_c = _grad(ghT, hs[0]).clone(), _grad(gcT, cs[0]).clone()
-        dxp, dth = gates.new_empty(T, B, N), hs.new_empty(B, H)
-        ln, lnc = ln_w is not None, lnc_w is not None
-        dpre = gates.new_empty(T, B, N) if ln else None
-        dlnc = hs.new_empty(B, H) if lnc else None
-        db, dln_w, dln_b = _sums(hs, N, ctx.has_bias), _sums(hs, N, ln), _sums(hs, N, ln)
-        dpeep = _sums(hs, 3 * H, ctx.has_peep)
-        dlnc_w, dlnc_b = _sums(hs, H, lnc), _sums(hs, H, lnc)
-        _kernels().call(
-            f"rk_lstm_bwd_{SUFFIX[hs.dtype]}",
-            *(T, B, H, W, lengths, peep, ln_w, lnx, lnr, lnc_w, lncx, lncr, cs, gates, th),
-            *(gout, carry_h, carry_c, dth, dxp, dlnc, dpre),
-            *(db, dln_w, dln_b, dpeep, dlnc_w, dlnc_b),
-        )
-        dW = _weight_grad(dxp if dpre is None else dpre, hs[:-1])
-        grads = (dxp, carry_h, carry_c, dW, db, dpeep)
-        return (*grads, dln_w, dln_b, dlnc_w, dlnc_b, None, None)

@@ -60,11 +60,13 @@ def recomputed_grads(
 
     ``saved`` holds those inputs as given to forward; ``grads`` the outputs' gradients
     (out, then the final state tensors); ``lengths`` (B,) or None as in forward."""
-    xp, state = saved[0], tuple(saved[1 : 1 + ctx.n_state])
+    xp, state, cell = saved[0], tuple(saved[1 : 1 + ctx.n_state]), ctx.cell
     weights = dict(zip(ctx.names, saved[1 + ctx.n_state :]))
     with torch.enable_grad(), torch.autocast("cpu", enabled=False):
-        with bound(ctx.cell, {k: w for k, w in weights.items() if w is not None}):
-            out, final, _ = recur_all(ctx.cell, xp, state, lengths=lengths)
+        with bound(cell, {k: w for k, w in weights.items() if w is not None}):
+            if getattr(ctx, "raw_input", False):  # xp was W_ih x: the cell's norm and bias
+                xp = cell.ln_ih(xp) if cell.bias_ih is None else cell.ln_ih(xp) + cell.bias_ih
+            out, final, _ = recur_all(cell, xp, state, lengths=lengths)
     return _grad(list(saved), ctx.needs_input_grad, [out, *final], grads)
 
 

@@ -81,16 +81,30 @@ static inline void tile_1x16(int K, const float* A, long ska, const float* Bm, i
 void rk_sgemm(int M, int N, int K, const float* A, long lda, long ska, const float* Bm, int ldb,
               float beta, float* C, int ldc) {
     int M4 = M - M % 4, N64 = N - N % 64;
-    for (int i = 0; i < M4; i += 4) {
+    if (M <= 64) { /* a recurrent step's few rows: each 64-column block of Bm read once */
         for (int j = 0; j < N64; j += 64)
-            tile_4x64(K, A + i * lda, lda, ska, Bm + j, ldb, beta, C + (long)i * ldc + j, ldc);
-        for (int r = i; r < i + 4; r++)
-            for (int j = N64; j < N; j += 16)
-                tile_1x16(K, A + r * lda, ska, Bm + j, ldb, beta, C + (long)r * ldc + j);
+            for (int i = 0; i < M4; i += 4)
+                tile_4x64(K, A + i * lda, lda, ska, Bm + j, ldb, beta, C + (long)i * ldc + j,
+                          ldc);
+    } else { /* many rows (a weight gradient's): each row block of A meets all of Bm */
+        for (int i = 0; i < M4; i += 4)
+            for (int j = 0; j < N64; j += 64)
+                tile_4x64(K, A + i * lda, lda, ska, Bm + j, ldb, beta, C + (long)i * ldc + j,
+                          ldc);
     }
-    for (int r = M4; r < M; r++)
-        for (int j = 0; j < N; j += 16)
+    for (int r = 0; r < M; r++) /* the edges: columns past N64, rows past M4 */
+        for (int j = r < M4 ? N64 : 0; j < N; j += 16)
             tile_1x16(K, A + r * lda, ska, Bm + j, ldb, beta, C + (long)r * ldc + j);
+}
+
+/* A weight gradient, C (M, N) = D^T H over all R rows: D (R, M), H (R, N) row-major, N a
+ * multiple of 16; the micro-kernel reads D^T in place (no transposed copy), R in blocks of
+ * 256 rows so that H's block stays in cache while every row of C meets it. */
+void rk_wgrad_f32(int R, int M, int N, const float* D, const float* H, float* C) {
+    for (int r = 0; r < R; r += 256) {
+        int n = R - r < 256 ? R - r : 256;
+        rk_sgemm(M, N, n, D + (long)r * M, 1, M, H + (long)r * N, N, r ? 1.0f : 0.0f, C, N);
+    }
 }
 
 static void gemm_f32(int M, int N, int K, const float* A, int lda, const float* Bm, int ldb,
@@ -199,6 +213,7 @@ enum { W_IH, B_IH, W_HH, B_HH, LNI_W, LNI_B, LNH_W, LNH_B, LNC_W, LNC_B, PEEP, W
 #define LANES 16
 #define WIDE 16
 #define QUAD 4
+#include "norms.inc"
 #include "cells.inc"
 #include "scan.inc"
 #include "products.inc"
@@ -224,6 +239,7 @@ enum { W_IH, B_IH, W_HH, B_HH, LNI_W, LNI_B, LNH_W, LNH_B, LNC_W, LNC_B, PEEP, W
 #define LANES 8
 #define WIDE 8
 #define QUAD 2
+#include "norms.inc"
 #include "cells.inc"
 #include "scan.inc"
 #include "products.inc"
