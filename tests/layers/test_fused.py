@@ -253,11 +253,18 @@ def test_build_is_cached_and_falls_back_without_a_compiler(tmp_path, monkeypatch
 @pytest.mark.parametrize("hidden", [16, 32])
 @pytest.mark.parametrize(
     "cls, options",
-    [(rnnkit.RNN, {}), (rnnkit.GRU, {}), (rnnkit.GRU, {"reset_after": False}), (rnnkit.LSTM, {})],
+    [
+        (rnnkit.RNN, {}),
+        (rnnkit.GRU, {}),
+        (rnnkit.GRU, {"reset_after": False}),
+        (rnnkit.LSTM, {}),
+        (rnnkit.LSTM, {"peephole": True, "layer_norm": True}),
+    ],
 )
 def test_gemm_micro_kernel_equals_blas(cls, options, hidden):
     """At H a multiple of 16 the per-step GEMMs may run rnnkit's micro-kernel (4 x 64
-    tiles and 1 x 16 edges; B = 5 leaves a row edge): it must agree with torch's BLAS."""
+    tiles and 1 x 16 edges; B = 5 leaves a row edge), and then so do the weight gradients
+    (rk_wgrad_f32, reading d^T in place): both must agree with torch's BLAS and oneDNN."""
     kernels = build.load()
     was = kernels.gemm
     torch.manual_seed(0)

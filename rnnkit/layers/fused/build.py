@@ -32,6 +32,7 @@ from rnnkit.layers.fused.memory import keep_freed_memory
 
 HERE = Path(__file__).parent
 SOURCES = ("kernels.c", "norms.inc", "cells.inc", "scan.inc", "products.inc", "step.inc")
+SOURCES += ("bf16.inc",)
 NO_CHOICE = GemmChoice("blas", "not decided yet")
 FLAGS = ["-O3", "-fPIC", "-shared", "-fopenmp-simd", "-fno-math-errno", "-fno-trapping-math"]
 NATIVE = ["-march=native"]  # the build is cached per CPU, so it may use all of its vector units
@@ -45,6 +46,7 @@ class Kernels:
         self.path = path
         self.gemm = "blas"
         self.choice = NO_CHOICE  # how the GEMM was chosen (see choice.py)
+        self.bf16 = bool(lib.rk_has_bf16())  # bfloat16 products built (AVX512-BF16)
 
     def use_own_gemm(self, on: bool) -> None:
         """Per-step float32 GEMMs by rnnkit's micro-kernel (True) or torch's BLAS."""

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from rnnkit.cells.base import RecurrentCell
+from rnnkit.layers.fused import bf16
 from rnnkit.layers.fused.build import Kernels, load
 from rnnkit.layers.fused.gemm import weight_grad as _weight_grad
 from rnnkit.layers.fused.higher import graph_wanted, recomputed_grads, save
@@ -35,6 +36,22 @@ def _kernels() -> Kernels:
 def _t(W: Tensor) -> Tensor:
     """W_hh^T, contiguous: the layout the forward kernels multiply by."""
     return W.t().contiguous()
+
+
+def _forward_weight(ctx: Any, W: Tensor) -> tuple[str, Tensor]:
+    """(the kernels' suffix, the weight they multiply by): bfloat16 products under bf16
+    autocast where they can run (bf16.py), else W^T in the input's dtype."""
+    ctx.bf16 = bf16.wanted(_kernels(), W)
+    if ctx.bf16:
+        return "bf16", bf16.pack(_kernels(), W, forward=True)
+    return SUFFIX[W.dtype], _t(W)
+
+
+def _backward_weight(ctx: Any, W: Tensor) -> tuple[str, Tensor, Any]:
+    """(suffix, the weight the backward multiplies by, the weight-gradient GEMM)."""
+    if ctx.bf16:
+        return "bf16", bf16.pack(_kernels(), W, forward=False), bf16.weight_grad
+    return SUFFIX[W.dtype], W, _weight_grad
 
 
 def _dense(*tensors: Tensor | None) -> tuple[Tensor | None, ...]:
@@ -78,28 +95,14 @@ class RNNSequence(torch.autograd.Function):
         xp, W, b, ln_w, ln_b, lengths = _dense(xp, W, b, ln_w, ln_b, lengths)
         relu = cell.nonlinearity == "relu"
         T, B, H = xp.shape
-        sfx = SUFFIX[xp.dtype]
+        sfx, Wf = _forward_weight(ctx, W)
         hs = xp.new_empty(T + 1, B, H)
         hs[0] = h0
         hp, out = xp.new_empty(T, B, H), xp.new_empty(T, B, H)
         lnx, lnr = _ln_buffers(xp, ln_w, T, B, H)
         _kernels().call(
             f"rk_rnn_fwd_{sfx}",
-            T,
-            B,
-            H,
-            relu,
-            xp,
-            _t(W),
-            b,
-            lengths,
-            ln_w,
-            ln_b,
-            hs,
-            hp,
-            lnx,
-            lnr,
-            out,
+            *(T, B, H, relu, xp, Wf, b, lengths, ln_w, ln_b, hs, hp, lnx, lnr, out),
         )
         ctx.save_for_backward(*kept, W, hs, lnx, lnr, ln_w, lengths)
         ctx.relu, ctx.has_bias = relu, b is not None
@@ -115,12 +118,13 @@ class RNNSequence(torch.autograd.Function):
         dxp = hs.new_empty(T, B, H)
         dpre = hs.new_empty(T, B, H) if ln_w is not None else None
         db, dln_w, dln_b = (_sums(hs, H, w) for w in (ctx.has_bias, *[ln_w is not None] * 2))
+        sfx, Wb, weight_grad = _backward_weight(ctx, W)
         _kernels().call(
-            f"rk_rnn_bwd_{SUFFIX[hs.dtype]}",
-            *(T, B, H, ctx.relu, W, lengths, ln_w, lnx, lnr, hs, gout, carry, dxp, dpre),
+            f"rk_rnn_bwd_{sfx}",
+            *(T, B, H, ctx.relu, Wb, lengths, ln_w, lnx, lnr, hs, gout, carry, dxp, dpre),
             *(db, dln_w, dln_b),
         )
-        dW = _weight_grad(dxp if dpre is None else dpre, hs[:-1])
+        dW = weight_grad(dxp if dpre is None else dpre, hs[:-1])
         return (dxp, carry, dW, db, dln_w, dln_b, None, None)
 
 
@@ -137,9 +141,10 @@ class GRUSequence(torch.autograd.Function):
         hs[0] = h0
         gates, hp, out = xp.new_empty(T, B, N), xp.new_empty(T, B, N), xp.new_empty(T, B, H)
         lnx, lnr = _ln_buffers(xp, ln_w, T, B, N)
+        sfx, Wf = _forward_weight(ctx, W)
         _kernels().call(
-            f"rk_gru_fwd_{SUFFIX[xp.dtype]}",
-            *(T, B, H, xp, _t(W), b, lengths, ln_w, ln_b, hs, gates, hp, lnx, lnr, out),
+            f"rk_gru_fwd_{sfx}",
+            *(T, B, H, xp, Wf, b, lengths, ln_w, ln_b, hs, gates, hp, lnx, lnr, out),
         )
         ctx.save_for_backward(*kept, W, hs, gates, hp, lnx, lnr, ln_w, lengths)
         ctx.has_bias = b is not None
@@ -156,12 +161,13 @@ class GRUSequence(torch.autograd.Function):
         dxp, dpost = gates.new_empty(T, B, N), gates.new_empty(T, B, N)
         dpre = gates.new_empty(T, B, N) if ln_w is not None else None
         db, dln_w, dln_b = (_sums(hs, N, w) for w in (ctx.has_bias, *[ln_w is not None] * 2))
+        sfx, Wb, weight_grad = _backward_weight(ctx, W)
         _kernels().call(
-            f"rk_gru_bwd_{SUFFIX[hs.dtype]}",
-            *(T, B, H, W, lengths, ln_w, lnx, lnr, hs, gates, hp, gout, carry, dxp, dpost, dpre),
+            f"rk_gru_bwd_{sfx}",
+            *(T, B, H, Wb, lengths, ln_w, lnx, lnr, hs, gates, hp, gout, carry, dxp, dpost, dpre),
             *(db, dln_w, dln_b),
         )
-        dW = _weight_grad(dpost if dpre is None else dpre, hs[:-1])
+        dW = weight_grad(dpost if dpre is None else dpre, hs[:-1])
         return (dxp, carry, dW, db, dln_w, dln_b, None, None)
 
 

@@ -244,3 +244,4 @@ enum { W_IH, B_IH, W_HH, B_HH, LNI_W, LNI_B, LNH_W, LNH_B, LNC_W, LNC_B, PEEP, W
 #include "scan.inc"
 #include "products.inc"
 #include "step.inc"
+#include "bf16.inc"

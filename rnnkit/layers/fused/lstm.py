@@ -17,15 +17,14 @@ from typing import Any
 import torch
 
 from rnnkit.layers.fused.functions import (
-    SUFFIX,
+    _backward_weight,
     _dense,
+    _forward_weight,
     _grad,
     _kernels,
     _ln_buffers,
     _sums,
-    _t,
     _unpack,
-    _weight_grad,
 )
 from rnnkit.layers.fused.higher import graph_wanted, recomputed_grads, save
 
@@ -56,9 +55,10 @@ class LSTMSequence(torch.autograd.Function):
         ctx.has_peep, ctx.has_bias = peep is not None, b is not None
         peep = xp.new_zeros(3 * H) if peep is None else peep  # zeros: no peepholes
         c = _biases(b, ln_b, lni_b, b_ih) if ctx.raw_input else None
+        sfx, Wf = _forward_weight(ctx, W)
         _kernels().call(
-            f"rk_lstm_fwd_{SUFFIX[xp.dtype]}",
-            *(T, B, H, xp, _t(W), None if ctx.raw_input else b, lengths, peep, ln_w, lni_w, c),
+            f"rk_lstm_fwd_{sfx}",
+            *(T, B, H, xp, Wf, None if ctx.raw_input else b, lengths, peep, ln_w, lni_w, c),
             *(lnc_w, lnc_b, hs, cs, gates, th, xp.new_empty(B, N), lnx, lnr, lnim, lnir),
             *(lncx, lncr, xp.new_zeros(N), out),
         )
@@ -84,14 +84,15 @@ class LSTMSequence(torch.autograd.Function):
         dln_w, dlni_w = _sums(hs, N, ln), _sums(hs, N, ln)
         dpeep = _sums(hs, 3 * H, ctx.has_peep)
         dlnc_w, dlnc_b = _sums(hs, H, lnc), _sums(hs, H, lnc)
+        sfx, Wb, weight_grad = _backward_weight(ctx, W)
         _kernels().call(
-            f"rk_lstm_bwd_{SUFFIX[hs.dtype]}",
-            *(T, B, H, W, lengths, peep, ln_w, lnx, lnr, lni_w, xp, lnim, lnir, lnc_w, lncx),
+            f"rk_lstm_bwd_{sfx}",
+            *(T, B, H, Wb, lengths, peep, ln_w, lnx, lnr, lni_w, xp, lnim, lnir, lnc_w, lncx),
             lncr,
             *(cs, gates, th, gout, carry_h, carry_c, dth, dxp, None, dpre),
             *(dc, dlni_w, dln_w, dpeep, dlnc_w, dlnc_b),
         )
-        dW = _weight_grad(dxp if dpre is None else dpre, hs[:-1])
+        dW = weight_grad(dxp if dpre is None else dpre, hs[:-1])
         db = dc if ctx.has_bias else None
         shifts = (None, None, None) if not ln else (dc.clone(), dc.clone(), _clone(db))
         dln_b, dlni_b, db_ih = shifts

@@ -9,6 +9,7 @@ kernel call (:mod:`rnnkit.layers.fused.functions`).
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from rnnkit.cells import GRUCell, LSTMCell, MinimalCell, RNNCell
@@ -57,6 +58,8 @@ def _project(cell: RecurrentCell, x: Tensor) -> Tensor:
     Under CPU autocast the cell's own projection runs in bfloat16 and the result comes
     back to the recurrence's float32."""
     dtype = cell.weight_ih.dtype
+    if _raw_input(cell) and torch.is_autocast_enabled("cpu"):
+        return F.linear(x, cell.weight_ih).to(dtype).contiguous()  # in autocast's dtype
     if _raw_input(cell):
         return Projection.apply(x.to(dtype).contiguous(), cell.weight_ih, None)
     if torch.is_autocast_enabled("cpu"):
