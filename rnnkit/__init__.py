@@ -7,7 +7,7 @@ streaming), with a readable reference backend and fused kernels behind one front
 
 __version__ = "0.1.0"
 
-from rnnkit.cells import GRUCell, LSTMCell, MinGRUCell, MinLSTMCell, RNNCell
+from rnnkit.cells import ChoGRUCell, GRUCell, LSTMCell, MinGRUCell, MinLSTMCell, RNNCell
 from rnnkit.errors import ArgumentTypeError, ShapeError
 from rnnkit.layers import GRU, LSTM, RNN, Capture, MinGRU, MinLSTM, RecurrentConfig
 from rnnkit.layers.serialization import SAFE_GLOBALS, safe_globals
@@ -20,6 +20,7 @@ __all__ = [
     "LSTM",
     "RNN",
     "Capture",
+    "ChoGRUCell",
     "GRUCell",
     "LSTMCell",
     "MinGRU",

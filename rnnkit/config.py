@@ -10,8 +10,10 @@ field (the comment is its documentation and the help text of its command-line fl
 On construction each field is checked against its annotation (``int``, ``float``,
 ``str``, ``bool``, ``X | None``, ``Literal[...]``, ``tuple[X, ...]``, nested configs)
 and then :meth:`Config.validate` checks the ranges. Every error is a ``ValueError``
-naming ``Class.field``, e.g. ``LMConfig.dropout must be a number, got '0.1'``; the CLI
-turns ``Class.field`` into the flag that sets it (rnnkit.cli.flags).
+naming ``Class.field``, in one wording (:meth:`Config.message`), e.g. ``LMConfig.dropout
+must be a number, got '0.1'`` (a value of the wrong type: an ``rnnkit.ArgumentTypeError``,
+also the ``TypeError`` torch.nn raises); the CLI turns ``Class.field`` into the flag that
+sets it (rnnkit.cli.flags).
 
 ``to_dict`` / ``from_dict`` round-trip through JSON (tuples become lists and back,
 nested configs become dicts and back); ``from_dict`` rejects unknown keys by name.
@@ -23,13 +25,12 @@ import dataclasses
 import inspect
 import math
 import re
-import threading
 import types
 import typing
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from typing import Any, ClassVar, Literal, Union, get_args, get_origin
+
+from rnnkit.errors import ArgumentTypeError
 
 __all__ = [
     "Config",
@@ -37,12 +38,10 @@ __all__ = [
     "first_difference",
     "hints",
     "is_config",
+    "is_union",
     "require",
-    "track_reads",
     "untracked",
 ]
-
-_local = threading.local()  # reads: set of (class name, field) while tracking; quiet: depth
 
 
 class Config:
@@ -51,25 +50,30 @@ class Config:
     renamed: ClassVar[dict[str, str]] = {}  # old field name -> new, read by from_dict
 
     def __post_init__(self) -> None:
-        with _quiet():
-            for f in dataclasses.fields(self):
-                value = _coerce(self, f.name, hints(type(self))[f.name], getattr(self, f.name))
-                object.__setattr__(self, f.name, value)
-            self.validate()
+        for f in dataclasses.fields(self):
+            value = _coerce(self, f.name, hints(type(self))[f.name], getattr(self, f.name))
+            object.__setattr__(self, f.name, value)
+        self.validate()
 
     def validate(self) -> None:
         """Range checks beyond the types; raise ``ValueError`` naming ``Class.field``."""
 
     def fail(self, name: str, what: str) -> None:
         """Raise the one error format of every config: ``Class.field must be WHAT, got V``."""
-        with _quiet():
-            value = getattr(self, name)
-        raise ValueError(f"{type(self).__name__}.{name} must be {what}, got {value!r}")
+        raise ValueError(self.message(name, what, getattr(self, name)))
+
+    def type_error(self, name: str, expected: str, value: Any) -> ValueError:
+        """The error for field ``name`` holding a value of the wrong type: an
+        ArgumentTypeError (a ValueError, and the TypeError torch.nn raises for it)."""
+        return ArgumentTypeError(self.message(name, expected, value))
+
+    def message(self, name: str, what: str, value: Any) -> str:
+        """The wording of every config error: ``Class.field must be WHAT, got V``."""
+        return f"{type(self).__name__}.{name} must be {what}, got {value!r}"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict of every field (nested configs as dicts)."""
-        with _quiet():
-            return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Any:
@@ -84,15 +88,7 @@ class Config:
 
     def replace(self, **changes: Any) -> Any:
         """A copy with some fields changed (validated again)."""
-        with _quiet():
-            return dataclasses.replace(self, **changes)
-
-    def __getattribute__(self, name: str) -> Any:
-        reads = getattr(_local, "reads", None)
-        if reads is not None and not getattr(_local, "quiet", 0):
-            if name in type(self).__dataclass_fields__:
-                reads.add((type(self).__name__, name))
-        return object.__getattribute__(self, name)
+        return dataclasses.replace(self, **changes)
 
 
 def is_config(tp: Any) -> bool:
@@ -114,17 +110,16 @@ def first_difference(
     Nested configs are compared field by field; ``skip`` names fields of ``old``'s
     class (top level) to ignore.
     """
-    with _quiet():
-        for f in dataclasses.fields(old):
-            if f.name in skip:
-                continue
-            a, b = getattr(old, f.name), getattr(new, f.name)
-            if isinstance(a, Config) and type(a) is type(b):
-                found = first_difference(a, b)
-                if found:
-                    return found
-            elif _plain(a) != _plain(b):
-                return f"{type(old).__name__}.{f.name}", _plain(a), _plain(b)
+    for f in dataclasses.fields(old):
+        if f.name in skip:
+            continue
+        a, b = getattr(old, f.name), getattr(new, f.name)
+        if isinstance(a, Config) and type(a) is type(b):
+            found = first_difference(a, b)
+            if found:
+                return found
+        elif _plain(a) != _plain(b):
+            return f"{type(old).__name__}.{f.name}", _plain(a), _plain(b)
     return None
 
 
@@ -150,31 +145,18 @@ def field_docs(cls: type) -> dict[str, str]:
     return docs
 
 
-@contextmanager
-def track_reads() -> Iterator[set[tuple[str, str]]]:
-    """Record which config fields are read (outside validation and serialisation)."""
-    previous = getattr(_local, "reads", None)
-    _local.reads = reads = set()
-    try:
-        yield reads
-    finally:
-        _local.reads = previous
+class untracked:  # noqa: N801 (a context manager, named like contextlib's)
+    """Marks the config reads inside a ``with`` block as bookkeeping (printing, comparing,
+    choosing defaults), not uses of a setting. It does nothing at run time;
+    tests/cli/test_flags.py, which checks that every flag's field is read by the code,
+    skips the reads made inside it (and inside Config's own validation, serialisation
+    and comparison)."""
 
+    def __enter__(self) -> None:
+        return None
 
-@contextmanager
-def untracked() -> Iterator[None]:
-    """Reads inside are bookkeeping (printing, comparing), not uses: track_reads skips them."""
-    with _quiet():
-        yield
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    _local.quiet = getattr(_local, "quiet", 0) + 1
-    try:
-        yield
-    finally:
-        _local.quiet -= 1
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 # -- type checks --------------------------------------------------------------------
@@ -183,7 +165,7 @@ def _quiet() -> Iterator[None]:
 def describe(tp: Any) -> str:
     """A type in words: 'an integer', 'None or a number', "one of 'a', 'b'"."""
     origin, args = get_origin(tp), get_args(tp)
-    if _is_union(tp):
+    if is_union(tp):
         rest = [a for a in args if a is not type(None)]
         words = " or ".join(describe(a) for a in rest)
         return f"None or {words}" if len(rest) < len(args) else words
@@ -204,7 +186,8 @@ def _plural(tp: Any) -> str:
     return {int: "integers", float: "numbers", str: "strings"}.get(tp, describe(tp))
 
 
-def _is_union(tp: Any) -> bool:
+def is_union(tp: Any) -> bool:
+    """True for ``X | Y`` and ``Union[X, Y]`` (``Optional[X]`` included)."""
     return get_origin(tp) is Union or isinstance(tp, types.UnionType)
 
 
@@ -219,13 +202,13 @@ def _coerce(config: Config, name: str, tp: Any, value: Any) -> Any:
                 f"{type(config).__name__}.{name}: unknown {name.rstrip('s')} {bad!r} "
                 f"(choose from {choices})"
             )
-        raise ValueError(f"{type(config).__name__}.{name} must be {describe(tp)}, got {value!r}")
+        raise config.type_error(name, describe(tp), value)
     return value
 
 
 def _item_type(tp: Any) -> Any:
     """X of tuple[X, ...] (or of tuple[X, ...] | None); None for other types."""
-    for t in get_args(tp) if _is_union(tp) else (tp,):
+    for t in get_args(tp) if is_union(tp) else (tp,):
         if get_origin(t) in (tuple, list) and get_args(t):
             return get_args(t)[0]
     return None
@@ -242,7 +225,7 @@ def _unknown_choice(tp: Any, value: Any) -> Any:
 def _check(tp: Any, value: Any) -> tuple[bool, Any]:
     if tp is Any:
         return True, value
-    if _is_union(tp):
+    if is_union(tp):
         for arg in get_args(tp):
             ok, converted = _check(arg, value)
             if ok:
@@ -290,7 +273,7 @@ def _plain(value: Any) -> Any:
 def _from_plain(tp: Any, value: Any) -> Any:
     """JSON -> field value: nested configs from dicts (lists become tuples in _check)."""
     if isinstance(value, dict):
-        for arg in get_args(tp) if _is_union(tp) else (tp,):
+        for arg in get_args(tp) if is_union(tp) else (tp,):
             if is_config(arg):
                 return arg.from_dict(value)
     return value

@@ -15,3 +15,9 @@ class ShapeError(ValueError, RuntimeError):
 class ArgumentTypeError(ValueError, TypeError):
     """An argument of the wrong type: a constructor's ``hidden_size=2.0`` or ``bias=0``, or
     a bare tensor where an LSTM needs its ``(h, c)`` tuple (torch.nn raises TypeError)."""
+
+
+def torch_words(message: str, torch_message: str) -> str:
+    """rnnkit's one-line message with torch.nn's for the same mistake after it, so that code
+    matching torch.nn's text (``assertRaisesRegex``) keeps working with rnnkit."""
+    return f"{message} (torch.nn: {torch_message})"

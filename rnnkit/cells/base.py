@@ -19,18 +19,23 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.cells.checks import check_step_input, check_step_state
-from rnnkit.errors import ArgumentTypeError
+from rnnkit.errors import ArgumentTypeError, torch_words
 
 State = tuple[Tensor, ...]  # (h,) for RNN/GRU, (h, c) for LSTM; each (B, H) or (B, P)
 Gates = dict[str, Tensor]  # gate name -> activation, each (B, H)
 
 
-def check_size(name: str, value: object) -> int:
-    """Validate a positive integer size argument."""
+def check_size(name: str, value: object, *, owner: str = "") -> int:
+    """A size (input_size, hidden_size, num_layers): an integer greater than zero, as
+    torch.nn requires. The one check of every size of a cell, layer or model config;
+    its errors name ``owner.name`` (a config's class) or ``name``."""
+    where = f"{owner}.{name}" if owner else name
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ArgumentTypeError(f"{name} must be a positive integer, got {value!r}")
+        message = f"{where} must be an integer, got {value!r}"
+        torch_says = f"{name} should be of type int, got: {type(value).__name__}"
+        raise ArgumentTypeError(torch_words(message, torch_says))
     if value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        raise ValueError(f"{where} must be greater than zero, got {value!r}")
     return value
 
 
@@ -48,7 +53,6 @@ class RecurrentCell(nn.Module):
     """
 
     gates: ClassVar[tuple[str, ...]]  # gate names in parameter order
-    native_mode: ClassVar[str]  # torch's fused kernel for this cell
     recurrent: ClassVar[bool] = True  # False: no weight_hh, bias_hh (minGRU, minLSTM)
 
     def __init__(
@@ -101,11 +105,6 @@ class RecurrentCell(nn.Module):
     def output_size(self) -> int:
         """Size of the hidden output h_t."""
         return self.hidden_size
-
-    @property
-    def native_compatible(self) -> bool:
-        """Whether torch's fused kernel computes exactly this cell."""
-        return not self.layer_norm
 
     def project_input(self, x: Tensor) -> Tensor:
         """W_ih x + b_ih for any leading shape: (..., I) -> (..., G*H); one GEMM for all steps."""

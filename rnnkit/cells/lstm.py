@@ -7,7 +7,24 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.cells.base import Gates, RecurrentCell, State, check_size
-from rnnkit.errors import ArgumentTypeError
+from rnnkit.errors import ArgumentTypeError, torch_words
+
+
+def check_projection(proj_size: object, hidden_size: int, *, owner: str = "") -> int:
+    """The LSTM's projection size P: 0 (none) or an integer below hidden_size. The one
+    check of it for a cell or a layer config; errors name ``owner.proj_size``."""
+    where = f"{owner}.proj_size" if owner else "proj_size"
+    if isinstance(proj_size, bool) or not isinstance(proj_size, int):
+        raise ArgumentTypeError(f"{where} must be a non-negative integer, got {proj_size!r}")
+    if proj_size < 0:
+        torch_says = "proj_size should be a positive integer or zero to disable projections"
+        message = f"{where} must be a non-negative integer, got {proj_size!r}"
+        raise ValueError(torch_words(message, torch_says))
+    if proj_size >= hidden_size:
+        torch_says = "proj_size has to be smaller than hidden_size"
+        message = f"{where} must be smaller than hidden_size ({hidden_size}), got {proj_size}"
+        raise ValueError(torch_words(message, torch_says))
+    return proj_size
 
 
 class LSTMCell(RecurrentCell):
@@ -41,7 +58,6 @@ class LSTMCell(RecurrentCell):
     """
 
     gates = ("i", "f", "g", "o")
-    native_mode = "LSTM"
 
     def __init__(
         self,
@@ -57,12 +73,7 @@ class LSTMCell(RecurrentCell):
         dtype: torch.dtype | None = None,
     ) -> None:
         check_size("hidden_size", hidden_size)  # before proj_size is compared with it
-        if isinstance(proj_size, bool) or not isinstance(proj_size, int):
-            raise ArgumentTypeError(f"proj_size must be a non-negative integer, got {proj_size!r}")
-        if proj_size < 0:
-            raise ValueError(f"proj_size must be a non-negative integer, got {proj_size!r}")
-        if proj_size >= hidden_size:
-            raise ValueError(f"proj_size must be smaller than hidden_size, got {proj_size}")
+        check_projection(proj_size, hidden_size)
         if forget_bias is not None and not bias:
             raise ValueError("forget_bias needs bias=True")
         super().__init__(
@@ -99,10 +110,6 @@ class LSTMCell(RecurrentCell):
     @property
     def output_size(self) -> int:
         return self.proj_size or self.hidden_size
-
-    @property
-    def native_compatible(self) -> bool:
-        return not (self.layer_norm or self.peephole)
 
     def state_sizes(self) -> tuple[int, ...]:
         return (self.output_size, self.hidden_size)

@@ -24,7 +24,6 @@ class MinimalCell(RecurrentCell):
     """What minGRU and minLSTM share: the linear recurrence h_t = a_t ⊙ h_{t-1} + b_t."""
 
     recurrent = False  # no weight_hh / bias_hh
-    native_mode = ""  # torch has no kernel for these cells
 
     def __init__(
         self,
@@ -37,10 +36,6 @@ class MinimalCell(RecurrentCell):
     ) -> None:
         super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
         self.reset_parameters()
-
-    @property
-    def native_compatible(self) -> bool:
-        return False
 
     def coefficients(self, xp: Tensor) -> tuple[Tensor, Tensor, Gates]:
         """(a, b, gates) of the recurrence from the projected input: (..., G*H) -> (..., H)."""

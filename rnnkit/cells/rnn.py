@@ -6,8 +6,17 @@ import torch
 from torch import Tensor
 
 from rnnkit.cells.base import Gates, RecurrentCell, State
+from rnnkit.errors import torch_words
 
 NONLINEARITIES = {"tanh": torch.tanh, "relu": torch.relu}
+
+
+def nonlinearity_error(value: object, *, owner: str = "") -> ValueError:
+    """The error for an unknown nonlinearity; it names ``owner.nonlinearity`` (a config)."""
+    where = f"{owner}.nonlinearity" if owner else "nonlinearity"
+    message = f"{where} must be one of 'tanh', 'relu', got {value!r}"
+    torch_says = f"Unknown nonlinearity '{value}'. Select from 'tanh' or 'relu'."
+    return ValueError(torch_words(message, torch_says))
 
 
 class RNNCell(RecurrentCell):
@@ -34,7 +43,7 @@ class RNNCell(RecurrentCell):
         dtype: torch.dtype | None = None,
     ) -> None:
         if nonlinearity not in NONLINEARITIES:
-            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+            raise nonlinearity_error(nonlinearity)
         super().__init__(
             input_size, hidden_size, bias, layer_norm=layer_norm, device=device, dtype=dtype
         )
@@ -45,10 +54,6 @@ class RNNCell(RecurrentCell):
     def phi(self):
         """The nonlinearity phi (torch.tanh or torch.relu)."""
         return NONLINEARITIES[self.nonlinearity]
-
-    @property
-    def native_mode(self) -> str:  # type: ignore[override]
-        return "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
 
     def recur(self, xp_t: Tensor, state: State) -> tuple[Tensor, State, Gates]:
         (h,) = state

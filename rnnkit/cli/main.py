@@ -1,8 +1,8 @@
 """Entry point of the `rnnkit` command: `rnnkit <group> [<verb>] ...`.
 
 The command tree comes from the task registry (rnnkit.tasks.registry): every task's
-train command (rnnkit.tasks.lifecycle.train_command) and every registered command, each
-with flags generated from its configs (rnnkit.cli.flags). This module parses, runs the
+generated train and eval commands (rnnkit.tasks.commands) and every registered command,
+each with flags generated from its configs (rnnkit.cli.flags). This module parses, runs the
 command and prints its result; errors are one line, named by flag.
 """
 
@@ -19,8 +19,8 @@ from rnnkit import __version__
 from rnnkit.cli import info
 from rnnkit.cli.common import CommandError, Console, common_parser, emit, fail, setup
 from rnnkit.cli.flags import FlagSet, add_flags
-from rnnkit.tasks.lifecycle import train_command
-from rnnkit.tasks.registry import COMMANDS, GROUPS, TASKS, Command, discover
+from rnnkit.tasks.commands import generated
+from rnnkit.tasks.registry import COMMANDS, GROUPS, Command, discover
 from rnnkit.training.errors import TrainingError, TrainingInterrupted
 
 
@@ -32,9 +32,9 @@ class Parser(argparse.ArgumentParser):
 
 
 def commands() -> list[Command]:
-    """Every command: the tasks' train commands, the registered ones, `info`."""
+    """Every command: the tasks' train and eval commands, the registered ones, `info`."""
     discover()
-    found = {cls.command: train_command(cls) for cls in TASKS.values()}
+    found = {command.path: command for command in generated()}
     found.update(COMMANDS)
     found[info.COMMAND.path] = info.COMMAND
     return sorted(found.values(), key=lambda c: c.path)

@@ -1,20 +1,26 @@
-"""Layers: run cells over time — one runner, stacking, bidirection, backends."""
+"""Layers: run cells over time — one runner, stacking, bidirection, backends.
+
+One way to build a layer: the registry of cells (:data:`CELLS`) says which cells exist
+and which options beyond torch.nn each takes; a :class:`RecurrentConfig` (validated)
+describes a layer; :func:`from_config` builds it, or the torch.nn-style classes
+(``RNN``, ``LSTM``, ``GRU``, ``MinGRU``, ``MinLSTM``: :data:`LAYERS`) from torch.nn's
+arguments.
+"""
 
 from rnnkit.layers.base import Capture, RecurrentLayer
-from rnnkit.layers.config import CELL_TYPES, CellOptions, CellType, RecurrentConfig
+from rnnkit.layers.config import RecurrentConfig, check_recurrent
 from rnnkit.layers.recurrent import GRU, LAYERS, LSTM, RNN, MinGRU, MinLSTM, from_config
+from rnnkit.layers.registry import CELLS, CellKind, CellOptions, CellType, options_for
 from rnnkit.layers.runner import Trace, run
 
-LAYERS_BY_CELL = LAYERS  # "rnn" | "lstm" | "gru" | "mingru" | "minlstm" -> layer class
-
 __all__ = [
-    "CELL_TYPES",
+    "CELLS",
+    "Capture",
+    "CellKind",
     "CellOptions",
     "CellType",
-    "LAYERS",
-    "LAYERS_BY_CELL",
-    "Capture",
     "GRU",
+    "LAYERS",
     "LSTM",
     "MinGRU",
     "MinLSTM",
@@ -22,6 +28,8 @@ __all__ = [
     "RecurrentConfig",
     "RecurrentLayer",
     "Trace",
+    "check_recurrent",
     "from_config",
+    "options_for",
     "run",
 ]

@@ -6,7 +6,6 @@ projection, ``L`` layers, ``D`` directions.
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -15,21 +14,22 @@ from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
-from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+from torch.nn.utils.rnn import PackedSequence
 
 from rnnkit.cells.base import RecurrentCell, State
-from rnnkit.layers.checks import check_input, check_lengths, check_pair, check_state
+from rnnkit.layers.backends import check_backend, choose, supported
+from rnnkit.layers.checks import check_input
 from rnnkit.layers.config import RecurrentConfig
-from rnnkit.layers.fused import fusable, run_fused, status, usable
+from rnnkit.layers.fused import run_fused
 from rnnkit.layers.fused.step import fused_step
-from rnnkit.layers.native import run_native
+from rnnkit.layers.native import native_mode, run_native
 from rnnkit.layers.onnx import onnx_forward
-from rnnkit.layers.prepared import Prepared
+from rnnkit.layers.prepared import Prepared, layout, prepare, restore
+from rnnkit.layers.registry import CELLS, CellOptions
 from rnnkit.layers.runner import Trace, run
 from rnnkit.layers.stack import run_stack
+from rnnkit.layers.states import Stacked, check_hx, external, split, stack, state_shapes
 from rnnkit.layers.weights import TorchNNAttributes
-
-Stacked = tuple[Tensor, ...]  # each state stacked over layers and directions: (L*D, B, *)
 
 
 @dataclass
@@ -44,67 +44,70 @@ class Capture:
 class RecurrentLayer(TorchNNAttributes, nn.Module):
     """Stacked, optionally bidirectional recurrent layer over one kind of cell.
 
-    Parameters are owned here under torch.nn's flat names (``weight_ih_l0``,
-    ``bias_hh_l1_reverse``, ...); each cell reads them through shared references.
+    The one constructor of rnnkit.RNN, LSTM, GRU, MinGRU and MinLSTM: torch.nn's
+    arguments in torch.nn's order (``torch.nn.RNNBase``'s), then keyword-only
+    ``backend`` and the cell options beyond torch.nn (:class:`CellOptions`) that the
+    cell takes (the registry, :data:`rnnkit.layers.CELLS`). Parameters are owned here
+    under torch.nn's flat names (``weight_ih_l0``, ``bias_hh_l1_reverse``, ...); each
+    cell reads them through shared references.
     """
 
-    cell_class: ClassVar[type[RecurrentCell]]
-    state_is_tuple: ClassVar[bool] = False  # LSTM: hx is (h, c)
+    cell_type: ClassVar[str]  # the registry's name of the cell: "rnn", "lstm", ...
 
     def __init__(
         self,
-        config: RecurrentConfig,
-        cell_kwargs: dict[str, Any],
-        *,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
+        *,
+        backend: str = "auto",
+        **options: Any,
     ) -> None:
         super().__init__()
-        if config.dropout > 0 and config.num_layers == 1:
+        torch_nn = (input_size, hidden_size, num_layers, bias, batch_first, dropout)
+        self.config = RecurrentConfig(
+            self.cell_type, *torch_nn, bidirectional, proj_size, backend, CellOptions(**options)
+        )
+        if dropout > 0 and num_layers == 1:
             warnings.warn(  # as torch.nn does: the last layer's output is never dropped
                 "dropout option adds dropout after all but last recurrent layer, so non-zero "
-                f"dropout expects num_layers greater than 1, but got dropout={config.dropout} "
-                f"and num_layers={config.num_layers}",
+                f"dropout expects num_layers greater than 1, but got dropout={dropout} "
+                f"and num_layers={num_layers}",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=2,
             )
-        self.config = config
-        D = config.num_directions
+        self._build(device, dtype)
+
+    def _build(self, device: torch.device | str | None, dtype: torch.dtype | None) -> None:
+        """The cells of every layer and direction, their parameters adopted here."""
+        c = self.config
+        kind, D = CELLS[c.cell], c.num_directions
         self._cells: list[list[RecurrentCell]] = []
         self._bindings: list[tuple[nn.Module, str, str]] = []  # (owner, attribute, flat name)
-        for k in range(config.num_layers):
-            in_size = config.input_size if k == 0 else D * config.output_size
+        kw = {"proj_size": c.proj_size, "device": device, "dtype": dtype}
+        for k in range(c.num_layers):
+            in_size = c.input_size if k == 0 else D * c.output_size
             row = []
             for d in range(D):
-                cell = self.cell_class(
-                    in_size,
-                    config.hidden_size,
-                    config.bias,
-                    **cell_kwargs,
-                    device=device,
-                    dtype=dtype,
-                )
+                cell = kind.cell(in_size, c.hidden_size, c.bias, c.cell_options, **kw)
                 self._adopt(cell, suffix=f"_l{k}" + ("_reverse" if d else ""))
                 row.append(cell)
             self._cells.append(row)
-        self.native_ok = all(c.native_compatible for row in self._cells for c in row)
-        self.fused_ok = all(fusable(c) for row in self._cells for c in row)
-        if config.backend == "native" and not self.native_ok:
-            raise ValueError(
-                "backend='native' cannot run this configuration (torch's fused kernels have "
-                "no peephole, layer norm, reset_after=False, minGRU or minLSTM); use "
-                "backend='auto' or 'reference'"
-            )
-        if config.backend == "fused" and not self.fused_ok:
-            raise ValueError(
-                "backend='fused' cannot run this configuration (rnnkit's kernels have no "
-                "LSTM projection); use backend='auto' or 'reference'"
-            )
-        if config.backend == "fused" and not usable(self._cells[0][0]):
-            raise ValueError(
-                f"backend='fused' needs rnnkit's compiled CPU kernels ({status()}); "
-                "use backend='auto'"
-            )
+        cells = [cell for row in self._cells for cell in row]
+        self.native_ok, self.fused_ok = supported(cells)
+        check_backend(c.backend, cells)
+
+    @property
+    def state_is_tuple(self) -> bool:
+        """Whether hx is a pair (h, c) (the LSTM) rather than one tensor."""
+        return len(self._cells[0][0].state_sizes()) == 2
 
     def _adopt(self, cell: RecurrentCell, suffix: str) -> None:
         """Register the cell's parameters here under flat torch.nn names."""
@@ -129,28 +132,6 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
         self._bind()
         return self._cells[layer][direction]
 
-    # torch.nn attribute names, for code written against torch.nn layers
-    input_size = property(lambda self: self.config.input_size)
-    hidden_size = property(lambda self: self.config.hidden_size)
-    num_layers = property(lambda self: self.config.num_layers)
-    bias = property(lambda self: self.config.bias)
-    batch_first = property(lambda self: self.config.batch_first)
-    bidirectional = property(lambda self: self.config.bidirectional)
-    proj_size = property(lambda self: self.config.proj_size)
-    backend = property(lambda self: self.config.backend)
-
-    @property
-    def dropout(self) -> float:
-        """Dropout between stacked layers in training; settable, as in torch.nn."""
-        return self.config.dropout
-
-    @dropout.setter
-    def dropout(self, p: float) -> None:
-        self.config = dataclasses.replace(self.config, dropout=p)  # validated
-
-    def flatten_parameters(self) -> None:
-        """Accepted for torch.nn compatibility; parameters need no flattening here."""
-
     @property
     def uses_native(self) -> bool:
         """Whether forward runs torch's fused kernels."""
@@ -161,11 +142,7 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
         """What forward runs now: "native" (torch's kernels: oneDNN, cuDNN), "fused"
         (rnnkit's CPU kernels) or "reference" (the runner over the cells, with autograd).
 
-        ``auto`` picks, in order: native for the plain LSTM on the CPU (oneDNN's LSTM is
-        faster than any per-step GEMM) and for everything native runs on a GPU (cuDNN);
-        fused for every other cell on the CPU in float32/float64 where the kernels built,
-        and for minGRU/minLSTM everywhere (their scan: the C loop, else a parallel scan);
-        native where it can run; the reference loop otherwise.
+        ``auto`` picks by :func:`rnnkit.layers.backends.choose`.
         """
         backend = self.config.backend
         wrapped = self.__dict__.get("_wrapped", False)
@@ -173,13 +150,7 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
             return "reference"  # (torch.compile and torch.export trace the cells)
         if backend != "auto":
             return backend
-        cell = self._cells[0][0]
-        on_cpu = cell.weight_ih.device.type == "cpu"
-        if self.native_ok and (not on_cpu or cell.native_mode == "LSTM"):
-            return "native"
-        if self.fused_ok and usable(cell):  # usable: the CPU, but minGRU/minLSTM anywhere
-            return "fused"
-        return "native" if self.native_ok else "reference"
+        return choose(self._cells[0][0], native=self.native_ok, fused=self.fused_ok)
 
     @contextmanager
     def wrapped_cells(self, wrap: Callable[[RecurrentCell], Any]) -> Iterator[None]:
@@ -212,7 +183,7 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
             out, final, _ = self._forward_reference(
                 prep, states, capture=False, fused=backend == "fused"
             )
-        return self._restore(out, prep), self._external(final, prep)
+        return restore(out, prep, self.batch_first), external(final, prep)
 
     def capture(
         self, input: Tensor | PackedSequence, hx: Any = None, *, lengths: Any = None
@@ -227,9 +198,10 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
             for d in range(self.config.num_directions)
         ]
         traces = {
-            n: {k: self._layout(v, prep) for k, v in t.items()} for n, t in zip(names, traces)
+            n: {k: layout(v, prep, self.batch_first) for k, v in t.items()}
+            for n, t in zip(names, traces)
         }
-        return Capture(self._restore(out, prep), self._external(final, prep), traces)
+        return Capture(restore(out, prep, self.batch_first), external(final, prep), traces)
 
     def _forward_reference(
         self,
@@ -260,10 +232,11 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
 
     def _forward_native(self, prep: Prepared, states: Stacked | None) -> tuple[Tensor, Stacked]:
         if states is None:
-            states = self._zeros(prep.x.shape[1], prep.x)
-        cell = self._cells[0][0]
+            sizes = self._cells[0][0].state_sizes()
+            shapes = state_shapes(sizes, self._count, prep.x.shape[1], unbatched=False)
+            states = tuple(prep.x.new_zeros(shape) for shape in shapes)
         return run_native(
-            cell.native_mode,
+            native_mode(self._cells[0][0]),  # type: ignore[arg-type] (native_ok)
             self.config,
             self._flat_weights,
             prep.x,
@@ -274,11 +247,9 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
 
     # -- streaming -------------------------------------------------------------------
     def step(self, x_t: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
-        """Advance one time step: x_t (B, I) -> (output_t (B, P or H), hx like forward's).
-
-        With autograd off on the CPU, one fused kernel call advances every layer."""
-        fast = fused_step(self, x_t, hx)
-        if fast is not None:
+        """Advance one time step: x_t (B, I) -> (output_t (B, P or H), hx like forward's);
+        with autograd off on the CPU, one fused kernel call for every layer."""
+        if (fast := fused_step(self, x_t, hx)) is not None:
             return fast
         if self.bidirectional:
             raise ValueError(
@@ -300,105 +271,28 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
 
     # -- layout helpers --------------------------------------------------------------
     def _prepare(self, input: Any, lengths: Any) -> Prepared:
-        ref = self._like()
-        if isinstance(input, PackedSequence):
-            if lengths is not None:
-                raise ValueError("give either a PackedSequence or lengths, not both")
-            data = check_input(
-                input.data, input_size=self.input_size, like=ref, ranks=(2,), steps=False
-            )
-            if data is not input.data:  # cast back from autocast's dtype
-                input = input._replace(data=data)
-            x, n = pad_packed_sequence(input)  # (T, B, I), original batch order
-            return Prepared(x, self._full(n, x), input, unbatched=False)
-        x = check_input(
-            input, input_size=self.input_size, like=ref, ranks=(2, 3), batch_first=self.batch_first
+        c = self.config
+        return prepare(
+            input, lengths, input_size=c.input_size, batch_first=c.batch_first, like=self._like()
         )
-        if x.dim() == 2:
-            if lengths is not None:
-                raise ValueError("lengths need a batched (3-D) input")
-            return Prepared(x.unsqueeze(1), None, None, unbatched=True)  # (T, 1, I)
-        x = x.transpose(0, 1) if self.batch_first else x  # (T, B, I)
-        if lengths is None:
-            return Prepared(x, None, None, unbatched=False)
-        n = check_lengths(lengths, batch=x.shape[1], steps=x.shape[0])
-        return Prepared(x, self._full(n, x), None, unbatched=False)
-
-    @staticmethod
-    def _full(n: Tensor, x: Tensor) -> Tensor | None:
-        """Drop lengths when every sequence fills the padded length (not while
-        torch.compile or torch.export traces: the lengths are data there)."""
-        if torch.compiler.is_compiling():
-            return n
-        return None if bool((n == x.shape[0]).all()) else n
-
-    def _layout(self, out: Tensor, prep: Prepared) -> Tensor:
-        """(T, B, F) back to the caller's layout for padded or unbatched input."""
-        if prep.unbatched:
-            return out.squeeze(1)  # (T, F)
-        return out.transpose(0, 1) if self.batch_first and prep.packed is None else out
-
-    def _restore(self, out: Tensor, prep: Prepared) -> Tensor | PackedSequence:
-        if prep.packed is None:
-            return self._layout(out, prep)
-        p = prep.packed
-        n = pad_packed_sequence(p)[1]
-        if p.sorted_indices is not None:
-            out, n = out.index_select(1, p.sorted_indices), n[p.sorted_indices.cpu()]
-        data = pack_padded_sequence(out, n, enforce_sorted=True).data
-        return PackedSequence(data, p.batch_sizes, p.sorted_indices, p.unsorted_indices)
-
-    def _state_shapes(self, batch: int, unbatched: bool) -> list[tuple[int, ...]]:
-        LD = self.num_layers * self.config.num_directions
-        sizes = self._cells[0][0].state_sizes()
-        return [(LD, n) if unbatched else (LD, batch, n) for n in sizes]
 
     def _check_hx(self, hx: Any, prep: Prepared) -> Stacked | None:
         """Validate the caller's initial state; returns it stacked (L*D, B, *) or None."""
         if hx is None:
             return None
-        names = ("h_0", "c_0") if self.state_is_tuple else ("hx",)
-        parts = check_pair(hx, type(self).__name__) if self.state_is_tuple else (hx,)
-        shapes = self._state_shapes(prep.x.shape[1], prep.unbatched)
-        ref = self._like()
-        parts = tuple(check_state(n, h, s, ref) for n, h, s in zip(names, parts, shapes))
-        return tuple(h.unsqueeze(1) for h in parts) if prep.unbatched else parts
+        sizes = self._cells[0][0].state_sizes()
+        name = type(self).__name__
+        return check_hx(hx, prep, sizes=sizes, count=self._count, layer=name, like=self._like())
 
     def _external(self, final: Stacked, prep: Prepared) -> Any:
-        if prep.unbatched:
-            final = tuple(h.squeeze(1) for h in final)  # (L*D, *)
-        return final if self.state_is_tuple else final[0]
-
-    def _zeros(self, batch: int, like: Tensor) -> Stacked:
-        return tuple(like.new_zeros(s) for s in self._state_shapes(batch, unbatched=False))
+        return external(final, prep)
 
     def _split(self, states: Stacked | None) -> list[State | None]:
-        """(L*D, B, *) stacked states -> one state tuple per cell, in (layer, direction) order."""
-        count = self.num_layers * self.config.num_directions
-        if states is None:
-            return [None] * count
-        return [tuple(s[i] for s in states) for i in range(count)]
+        return split(states, self._count)
 
-    @staticmethod
-    def _stack(finals: list[State]) -> Stacked:
-        """One state tuple per cell -> each state stacked (L*D, B, *)."""
-        return tuple(torch.stack(parts) for parts in zip(*finals))
+    _stack = staticmethod(stack)
 
-    def extra_repr(self) -> str:
-        c = self.config
-        s = f"{c.input_size}, {c.hidden_size}"
-        defaults = RecurrentConfig(cell=c.cell, input_size=1, hidden_size=c.hidden_size)
-        for name in (
-            "num_layers",
-            "bias",
-            "batch_first",
-            "dropout",
-            "bidirectional",
-            "proj_size",
-            "backend",
-        ):
-            if getattr(c, name) != getattr(defaults, name):
-                s += f", {name}={getattr(c, name)!r}"
-        for name, value in c.cell_options.items():
-            s += f", {name}={value!r}"
-        return s
+    @property
+    def _count(self) -> int:
+        """L*D: the number of cells."""
+        return self.num_layers * self.config.num_directions

@@ -1,4 +1,5 @@
-"""Input validation for the layers: one clear line naming the problem."""
+"""Input validation for the layers: one clear line naming the problem, then torch.nn's
+words where its layers raise for the same mistake (code matching them keeps working)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from rnnkit.errors import ArgumentTypeError, ShapeError
+from rnnkit.errors import ArgumentTypeError, ShapeError, torch_words
+
+NO_STEPS = "Expected sequence length to be larger than 0 in RNN"  # torch.nn's words
 
 
 def check_input(
@@ -32,9 +35,10 @@ def check_input(
             f"{input_size} (input shape {_shape(x)})"
         )
     if steps and x.dim() > 1 and x.shape[0 if x.dim() == 2 or not batch_first else 1] == 0:
-        raise ShapeError(f"input must have at least one time step, got shape {_shape(x)}")
+        message = f"input must have at least one time step, got shape {_shape(x)}"
+        raise ShapeError(torch_words(message, NO_STEPS))
     x = from_autocast(x, like)
-    _check_like("input", x, like)
+    _check_like("input", x, like, _torch_input_words(x, like))
     return x
 
 
@@ -74,7 +78,8 @@ def check_state(name: str, h: object, shape: tuple[int, ...], like: Tensor) -> T
     if tuple(h.shape) != shape:
         raise ShapeError(f"{name} must have shape {shape}, got {_shape(h)}")
     h = from_autocast(h, like)
-    _check_like(name, h, like)
+    device = "Input and hidden tensors are not at the same device, found input tensor at "
+    _check_like(name, h, like, {"device": f"{device}{like.device} and hidden tensor at {h.device}"})
     return h
 
 
@@ -100,18 +105,39 @@ def from_autocast(t: Tensor, like: Tensor) -> Tensor:
     return t
 
 
-def _check_like(name: str, t: Tensor, like: Tensor) -> None:
+def _torch_input_words(x: Tensor, like: Tensor) -> dict[str, str]:
+    """torch.nn's layers' words for an input of another dtype or device than the weights."""
+    dtype = (
+        f"RNN input dtype ({x.dtype}) does not match weight dtype ({like.dtype}). Convert "
+        f"input: input.to({like.dtype}), or convert model: model.to({x.dtype})"
+    )
+    device = (
+        "Input and parameter tensors are not at the same device, found input tensor at "
+        f"{x.device} and parameter tensor at {like.device}"
+    )
+    return {"dtype": dtype, "device": device}
+
+
+def _check_like(name: str, t: Tensor, like: Tensor, torch_says: dict[str, str]) -> None:
+    """``t``'s dtype and device are the parameters' (``like``'s); ``torch_says``: torch.nn's
+    words for a wrong "dtype" or "device", where it has some."""
+
+    def error(message: str, kind: str) -> ShapeError:
+        return ShapeError(torch_words(message, torch_says[kind]) if kind in torch_says else message)
+
     if not t.dtype.is_floating_point:
-        raise ShapeError(f"{name} must be a floating-point tensor, got dtype {t.dtype}")
+        raise error(f"{name} must be a floating-point tensor, got dtype {t.dtype}", "dtype")
     if t.dtype != like.dtype:
-        raise ShapeError(
+        raise error(
             f"{name} has dtype {t.dtype} but the layer's parameters are {like.dtype}; "
-            f"convert one of them with .to()"
+            f"convert one of them with .to()",
+            "dtype",
         )
     if t.device != like.device:
-        raise ShapeError(
+        raise error(
             f"{name} is on {t.device} but the layer's parameters are on {like.device}; "
-            f"move one of them with .to()"
+            f"move one of them with .to()",
+            "device",
         )
 
 

@@ -1,77 +1,42 @@
-"""The validated configuration of a recurrent layer."""
+"""The validated configuration of a recurrent layer, and the checks every recurrent config
+shares (a layer's, and the recurrent part of a model's).
+
+Each value is checked once, on construction, by one function and in one wording
+(``Class.field must be ..., got V``); where torch.nn raises for the same mistake, the
+layer config's message carries torch.nn's words too (docs/layers.md, "Bad input").
+"""
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, field
-from typing import Any, ClassVar, Literal, get_args
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
 
+from rnnkit.cells.base import check_size
+from rnnkit.cells.lstm import check_projection
 from rnnkit.config import Config, require
-from rnnkit.errors import ArgumentTypeError
+from rnnkit.errors import torch_words
+from rnnkit.layers.registry import CELLS, CellOptions, CellType, check_options
 
-BACKENDS = ("auto", "native", "fused", "reference")
-CellType = Literal["rnn", "lstm", "gru", "mingru", "minlstm"]
-CELL_TYPES: tuple[str, ...] = get_args(CellType)  # the layer registry's keys (recurrent.LAYERS)
-
-
-@dataclass
-class CellOptions(Config):
-    """Cell options beyond torch.nn; each applies to some cells (``APPLIES``)."""
-
-    nonlinearity: Literal["tanh", "relu"] = "tanh"  # vanilla RNN: the nonlinearity phi
-    forget_bias: float | None = None  # LSTM: forget-gate bias at initialisation (None: torch's)
-    peephole: bool = False  # LSTM: peephole connections from the cell state to the gates
-    layer_norm: bool = False  # layer-normalise the gate pre-activations (RNN, LSTM, GRU)
-    reset_after: bool = True  # GRU: reset gate after W_hn h (torch's form); off: Cho et al. 2014
-
-    APPLIES: ClassVar[dict[str, tuple[str, ...]]] = {
-        "nonlinearity": ("rnn",),
-        "forget_bias": ("lstm",),
-        "peephole": ("lstm",),
-        "layer_norm": ("rnn", "lstm", "gru"),
-        "reset_after": ("gru",),
-    }
-
-    def validate(self) -> None:
-        v = self.forget_bias
-        require(self, "forget_bias", v is None or math.isfinite(v), "None or a finite number")
-
-    def only_for(self, cell: str) -> CellOptions:
-        """These options with the ones that do not apply to ``cell`` at their defaults."""
-        defaults = CellOptions()
-        return self.replace(
-            **{
-                name: getattr(self, name) if cell in cells else getattr(defaults, name)
-                for name, cells in self.APPLIES.items()
-            }
-        )
-
-    def inapplicable(self, cell: str, names: set[str]) -> list[str]:
-        """Those of ``names`` (options set by the user) that ``cell`` has no use for."""
-        return sorted(n for n in names if n in self.APPLIES and cell not in self.APPLIES[n])
-
-    def kwargs(self, cell: str) -> dict[str, Any]:
-        """Keyword arguments of the ``cell`` layer's constructor (rnnkit.layers.LAYERS)."""
-        return {name: getattr(self, name) for name, cells in self.APPLIES.items() if cell in cells}
+Backend = Literal["auto", "native", "fused", "reference"]
 
 
-def _positive(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ArgumentTypeError(f"{name} must be a positive integer, got {value!r}")
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
-def _flag(name: str, value: object) -> None:
-    if not isinstance(value, bool):
-        raise ArgumentTypeError(f"{name} must be True or False, got {value!r}")
+def check_recurrent(config: Any, given: Collection[str] = ()) -> None:
+    """The checks of the fields a layer config shares with a model's: ``hidden_size``,
+    ``num_layers``, ``dropout`` and the ``cell_options`` the ``cell`` takes (``given``:
+    the options named on the command line, refused even at their defaults)."""
+    owner = type(config).__name__
+    check_size("hidden_size", config.hidden_size, owner=owner)
+    check_size("num_layers", config.num_layers, owner=owner)
+    require(config, "dropout", 0 <= config.dropout <= 1, "a number in [0, 1]")
+    check_options(config, config.cell, config.cell_options, given)
 
 
 @dataclass(frozen=True)
-class RecurrentConfig:
-    """Everything that defines a recurrent layer; JSON-serialisable via ``to_dict``."""
+class RecurrentConfig(Config):
+    """Everything that defines a recurrent layer; JSON-serialisable (``to_dict``)."""
 
-    cell: str  # "rnn" | "lstm" | "gru" | "mingru" | "minlstm"
+    cell: CellType  # the cell: a key of the registry (rnnkit.layers.CELLS)
     input_size: int  # I: features per time step of the input
     hidden_size: int  # H: hidden units per direction
     num_layers: int = 1  # L: stacked layers, each reading the previous one's output
@@ -80,36 +45,44 @@ class RecurrentConfig:
     dropout: float = 0.0  # dropout on each layer's output except the last, in training
     bidirectional: bool = False  # D = 2: a reverse-direction cell per layer
     proj_size: int = 0  # P: LSTM output projection size (0 = none)
-    backend: str = "auto"  # "auto" | "native" (torch's) | "fused" (rnnkit's) | "reference"
-    cell_options: dict[str, Any] = field(default_factory=dict)  # nonlinearity, peephole, ...
+    backend: Backend = "auto"  # native (torch's kernels), fused (rnnkit's), reference, or auto
+    cell_options: CellOptions = field(default_factory=CellOptions)  # options beyond torch.nn
 
-    def __post_init__(self) -> None:
-        if self.cell not in CELL_TYPES:
-            raise ValueError(f"cell must be one of {CELL_TYPES}, got {self.cell!r}")
-        _positive("input_size", self.input_size)
-        _positive("hidden_size", self.hidden_size)
-        _positive("num_layers", self.num_layers)
-        _flag("bias", self.bias)
-        _flag("batch_first", self.batch_first)
-        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)):
-            raise ValueError(f"dropout must be a number in [0, 1], got {self.dropout!r}")
-        if not 0.0 <= self.dropout <= 1.0:
-            raise ValueError(f"dropout must be a number in [0, 1], got {self.dropout}")
-        if isinstance(self.proj_size, bool) or not isinstance(self.proj_size, int):
-            raise ArgumentTypeError(
-                f"proj_size must be a non-negative integer, got {self.proj_size!r}"
+    TORCH_TYPES: ClassVar[dict[str, str]] = {  # the types torch.nn's layers check
+        "input_size": "int",
+        "hidden_size": "int",
+        "bias": "bool",
+        "batch_first": "bool",
+    }
+    TORCH_WORDS: ClassVar[dict[str, str]] = {  # torch.nn's message for a bad value
+        "dropout": "dropout should be a number in range [0, 1] representing the probability "
+        "of an element being zeroed",
+    }
+
+    def validate(self) -> None:
+        check_size("input_size", self.input_size, owner="RecurrentConfig")
+        check_recurrent(self)
+        if self.proj_size and not CELLS[self.cell].projection:
+            message = (
+                f"RecurrentConfig.proj_size is only supported by the LSTM, got {self.proj_size} "
+                f"for the {self.cell!r} cell"
             )
-        if self.proj_size < 0:
-            raise ValueError(f"proj_size must be a non-negative integer, got {self.proj_size}")
-        if self.proj_size and self.cell != "lstm":
-            raise ValueError("proj_size is only supported by the LSTM")
-        if self.proj_size >= self.hidden_size:
-            raise ValueError(
-                f"proj_size must be smaller than hidden_size ({self.hidden_size}), "
-                f"got {self.proj_size}"
+            torch_says = "proj_size argument is only supported for LSTM, not RNN or GRU"
+            raise ValueError(torch_words(message, torch_says))
+        check_projection(self.proj_size, self.hidden_size, owner="RecurrentConfig")
+
+    def message(self, name: str, what: str, value: Any) -> str:
+        """``RecurrentConfig.field must be WHAT, got V``, then torch.nn's words where it
+        raises for the same mistake (a type it checks, or a value)."""
+        text = super().message(name, what, value)
+        if name in self.TORCH_TYPES:
+            kind = type(value).__name__
+            return torch_words(
+                text, f"{name} should be of type {self.TORCH_TYPES[name]}, got: {kind}"
             )
-        if self.backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
+        if name in self.TORCH_WORDS:
+            return torch_words(text, self.TORCH_WORDS[name])
+        return text
 
     @property
     def num_directions(self) -> int:
@@ -121,9 +94,20 @@ class RecurrentConfig:
         """Features of each direction's output: P if projected, else H."""
         return self.proj_size or self.hidden_size
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def arguments(self) -> dict[str, Any]:
+        """The keyword arguments of the layer class (rnnkit.layers.LAYERS[cell]) that
+        builds this configuration: torch.nn's, ``backend`` and the cell's options."""
+        options = self.cell_options
+        torch_nn = {name: getattr(self, name) for name in _ARGUMENTS}
+        return {**torch_nn, **{name: getattr(options, name) for name in CELLS[self.cell].options}}
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RecurrentConfig:
-        return cls(**data)
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A RecurrentConfig pickled by rnnkit 0.1 held its cell options as a dict."""
+        options = state.get("cell_options")
+        if isinstance(options, dict):
+            state = {**state, "cell_options": CellOptions.from_dict(options)}
+        self.__dict__.update(state)
+
+
+_ARGUMENTS = ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout")
+_ARGUMENTS += ("bidirectional", "proj_size", "backend")

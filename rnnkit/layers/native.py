@@ -1,4 +1,9 @@
-"""The native backend: torch's fused recurrent kernels (oneDNN on CPU, cuDNN on GPU)."""
+"""The native backend: torch's fused recurrent kernels (oneDNN on CPU, cuDNN on GPU).
+
+:func:`native_mode` says which cells they compute: torch.nn's RNN (tanh, relu), LSTM and
+GRU, without rnnkit's options (layer norm, peepholes) and not the Cho GRU, minGRU or
+minLSTM.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ import torch
 from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
+from rnnkit.cells import GRUCell, LSTMCell, RNNCell
+from rnnkit.cells.base import RecurrentCell
 from rnnkit.layers.config import RecurrentConfig
 
 KERNELS: dict[str, Callable[..., tuple[Tensor, ...]]] = {
@@ -17,6 +24,21 @@ KERNELS: dict[str, Callable[..., tuple[Tensor, ...]]] = {
     "RNN_TANH": torch.rnn_tanh,
     "RNN_RELU": torch.rnn_relu,
 }
+
+
+def native_mode(cell: RecurrentCell) -> str | None:
+    """torch's kernel that computes exactly ``cell`` (a key of KERNELS), or None.
+
+    Exact classes only: a subclass may change the equations."""
+    if cell.layer_norm:
+        return None
+    if type(cell) is LSTMCell:
+        return None if cell.peephole else "LSTM"
+    if type(cell) is GRUCell:
+        return "GRU"
+    if type(cell) is RNNCell:
+        return "RNN_TANH" if cell.nonlinearity == "tanh" else "RNN_RELU"
+    return None
 
 
 def run_native(

@@ -25,7 +25,7 @@ from torch.nn.utils.rnn import PackedSequence
 
 from rnnkit.layers.checks import check_lengths
 from rnnkit.layers.config import RecurrentConfig
-from rnnkit.layers.native import run_native
+from rnnkit.layers.native import native_mode, run_native
 from rnnkit.layers.onnx_loop import collecting, loop_forward
 from rnnkit.layers.onnx_ops import const, split_tensors, unused
 
@@ -92,7 +92,7 @@ def onnx_forward(layer: RecurrentLayer, input: Any, hx: Any = None, lengths: Any
     if reason is not None:  # a Loop over the cell's step (rnnkit.layers.onnx_loop)
         out, *finals = loop_forward(layer, x, states, lengths)
         return _restore(layer, out, finals, unbatched)
-    mode = layer.cell(0, 0).native_mode
+    mode: str = native_mode(layer.cell(0, 0))  # type: ignore[assignment] (a kernel: above)
     spec = OnnxSpec(mode.split("_")[0], mode, layer.config, len(states), lengths is not None)
     weights = layer._flat_weights  # torch.nn's flat order, parametrizations computed
     extra = (lengths,) if lengths is not None else ()

@@ -1,30 +1,32 @@
 """rnnkit.RNN, rnnkit.LSTM and rnnkit.GRU: torch.nn's constructors, calls and outputs;
 rnnkit.MinGRU and rnnkit.MinLSTM in the same form.
 
-Each takes torch.nn's constructor arguments in torch.nn's order, then keyword-only
-options: ``backend`` ("auto" | "native" | "fused" | "reference") and the cell options
-beyond torch.nn (see the cell classes).
+Each is a name for one entry of the cell registry (rnnkit.layers.CELLS) over the one
+constructor, :class:`~rnnkit.layers.base.RecurrentLayer`: torch.nn's arguments in
+torch.nn's order, then keyword-only ``backend`` ("auto" | "native" | "fused" |
+"reference") and the cell options beyond torch.nn that the cell takes
+(:class:`~rnnkit.layers.CellOptions`).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
-from rnnkit.cells import GRUCell, LSTMCell, MinGRUCell, MinLSTMCell, RNNCell
 from rnnkit.layers.base import RecurrentLayer
 from rnnkit.layers.config import RecurrentConfig
-
-Device = torch.device | str | None
 
 
 class RNN(RecurrentLayer):
     r"""Multi-layer Elman RNN: :math:`h_t = \phi(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})`.
 
-    Drop-in for ``torch.nn.RNN``: same arguments, outputs ``(output, h_n)`` and
-    parameter names. Extra: ``layer_norm`` (see :class:`rnnkit.cells.RNNCell`).
+    Drop-in for ``torch.nn.RNN``: same arguments (``nonlinearity`` fourth), outputs
+    ``(output, h_n)`` and parameter names. Extra: ``layer_norm`` (see
+    :class:`rnnkit.cells.RNNCell`).
     """
 
-    cell_class = RNNCell
+    cell_type = "rnn"
 
     def __init__(
         self,
@@ -32,38 +34,16 @@ class RNN(RecurrentLayer):
         hidden_size: int,
         num_layers: int = 1,
         nonlinearity: str = "tanh",
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        device: Device = None,
-        dtype: torch.dtype | None = None,
-        *,
-        backend: str = "auto",
-        layer_norm: bool = False,
-        proj_size: int = 0,
+        *args: Any,
+        **kwargs: Any,
     ) -> None:
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        options = {"nonlinearity": nonlinearity, "layer_norm": layer_norm}
-        config = RecurrentConfig(
-            "rnn",
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            proj_size,  # as torch.nn: only the LSTM has one (a ValueError)
-            backend=backend,
-            cell_options=options,
+        super().__init__(
+            input_size, hidden_size, num_layers, *args, **kwargs, nonlinearity=nonlinearity
         )
-        super().__init__(config, options, device=device, dtype=dtype)
 
     @property
     def nonlinearity(self) -> str:
-        return self.config.cell_options["nonlinearity"]
+        return self.config.cell_options.nonlinearity
 
 
 class LSTM(RecurrentLayer):
@@ -74,122 +54,21 @@ class LSTM(RecurrentLayer):
     ``forget_bias`` (see :class:`rnnkit.cells.LSTMCell`).
     """
 
-    cell_class = LSTMCell
-    state_is_tuple = True
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        proj_size: int = 0,
-        device: Device = None,
-        dtype: torch.dtype | None = None,
-        *,
-        backend: str = "auto",
-        peephole: bool = False,
-        layer_norm: bool = False,
-        forget_bias: float | None = None,
-    ) -> None:
-        options = {"peephole": peephole, "layer_norm": layer_norm, "forget_bias": forget_bias}
-        config = RecurrentConfig(
-            "lstm",
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            proj_size,
-            backend=backend,
-            cell_options=options,
-        )
-        super().__init__(config, {**options, "proj_size": proj_size}, device=device, dtype=dtype)
+    cell_type = "lstm"
 
 
 class GRU(RecurrentLayer):
     r"""Multi-layer GRU with gates ``r, z, n``.
 
-    Drop-in for ``torch.nn.GRU``: same arguments, outputs ``(output, h_n)`` and
-    parameter names. Extras: ``reset_after=False`` for the original Cho et al. 2014
-    form, ``layer_norm`` (see :class:`rnnkit.cells.GRUCell`).
+    Drop-in for ``torch.nn.GRU``: same arguments, outputs ``(output, h_n)`` and parameter
+    names. Extras: ``reset_after=False`` for the original Cho et al. 2014 form
+    (:class:`rnnkit.cells.ChoGRUCell`), ``layer_norm`` (see :class:`rnnkit.cells.GRUCell`).
     """
 
-    cell_class = GRUCell
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        device: Device = None,
-        dtype: torch.dtype | None = None,
-        *,
-        backend: str = "auto",
-        reset_after: bool = True,
-        layer_norm: bool = False,
-        proj_size: int = 0,
-    ) -> None:
-        options = {"reset_after": reset_after, "layer_norm": layer_norm}
-        config = RecurrentConfig(
-            "gru",
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            proj_size,  # as torch.nn: only the LSTM has one (a ValueError)
-            backend=backend,
-            cell_options=options,
-        )
-        super().__init__(config, options, device=device, dtype=dtype)
+    cell_type = "gru"
 
 
-class _Minimal(RecurrentLayer):
-    """torch.nn.GRU's constructor without ``nonlinearity``; outputs ``(output, h_n)``."""
-
-    cell_name: str  # the RecurrentConfig cell
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        device: Device = None,
-        dtype: torch.dtype | None = None,
-        *,
-        backend: str = "auto",
-    ) -> None:
-        config = RecurrentConfig(
-            self.cell_name,
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            backend=backend,
-        )
-        super().__init__(config, {}, device=device, dtype=dtype)
-
-
-class MinGRU(_Minimal):
+class MinGRU(RecurrentLayer):
     r"""Multi-layer minGRU (Feng et al. 2024): gates from x_t only, a scan over time.
 
     :math:`h_t = (1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t`, with
@@ -200,11 +79,10 @@ class MinGRU(_Minimal):
     ``step()`` streams one step at a time.
     """
 
-    cell_class = MinGRUCell
-    cell_name = "mingru"
+    cell_type = "mingru"
 
 
-class MinLSTM(_Minimal):
+class MinLSTM(RecurrentLayer):
     r"""Multi-layer minLSTM (Feng et al. 2024): normalised gates from x_t only, a scan.
 
     :math:`h_t = f'_t \odot h_{t-1} + i'_t \odot \tilde h_t`, with
@@ -214,36 +92,19 @@ class MinLSTM(_Minimal):
     ``bias_ih_l{k}[_reverse]`` only.
     """
 
-    cell_class = MinLSTMCell
-    cell_name = "minlstm"
+    cell_type = "minlstm"
 
 
 LAYERS: dict[str, type[RecurrentLayer]] = {
-    "rnn": RNN,
-    "lstm": LSTM,
-    "gru": GRU,
-    "mingru": MinGRU,
-    "minlstm": MinLSTM,
-}
+    layer.cell_type: layer for layer in (RNN, LSTM, GRU, MinGRU, MinLSTM)
+}  # the registry's cells -> their torch.nn-style class
 
 
 def from_config(
-    config: RecurrentConfig, *, device: Device = None, dtype: torch.dtype | None = None
+    config: RecurrentConfig,
+    *,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype | None = None,
 ) -> RecurrentLayer:
-    """Build a layer from a saved :class:`RecurrentConfig` (e.g. read from config.json)."""
-    c = config
-    extra = {"proj_size": c.proj_size} if c.cell == "lstm" else {}
-    return LAYERS[c.cell](
-        c.input_size,
-        c.hidden_size,
-        num_layers=c.num_layers,
-        bias=c.bias,
-        batch_first=c.batch_first,
-        dropout=c.dropout,
-        bidirectional=c.bidirectional,
-        device=device,
-        dtype=dtype,
-        backend=c.backend,
-        **extra,
-        **c.cell_options,
-    )
+    """The layer a :class:`RecurrentConfig` describes (e.g. one read from JSON)."""
+    return LAYERS[config.cell](**config.arguments(), device=device, dtype=dtype)

@@ -1,4 +1,5 @@
-"""The runner: the only time loop in rnnkit.
+"""The runner: the one Python loop that runs a cell over a sequence (the reference
+backend; the native and fused backends compute the same in kernels, tested against it).
 
 ``run`` applies any cell over a time-major sequence. It handles variable lengths
 (steps past a sequence's end leave its state unchanged and output zeros), the

@@ -19,22 +19,20 @@ from contextlib import AbstractContextManager
 import torch
 from torch import nn
 
-from rnnkit.cells import GRUCell, LSTMCell, MinGRUCell, MinLSTMCell, RNNCell
+import rnnkit.cells
+from rnnkit.cells.base import RecurrentCell
 from rnnkit.layers.config import RecurrentConfig
-from rnnkit.layers.recurrent import GRU, LSTM, RNN, MinGRU, MinLSTM
+from rnnkit.layers.recurrent import LAYERS
+from rnnkit.layers.registry import CellOptions
 
+CELL_CLASSES = [
+    c for c in vars(rnnkit.cells).values() if isinstance(c, type) and issubclass(c, RecurrentCell)
+]  # every cell class of rnnkit.cells
 SAFE_GLOBALS: list[type] = [
-    RNN,
-    LSTM,
-    GRU,
-    MinGRU,
-    MinLSTM,
-    RNNCell,
-    LSTMCell,
-    GRUCell,
-    MinGRUCell,
-    MinLSTMCell,
+    *LAYERS.values(),
+    *CELL_CLASSES,
     RecurrentConfig,
+    CellOptions,
     nn.LayerNorm,  # the cells' layer normalisation (layer_norm=True)
 ]
 

@@ -10,7 +10,7 @@ reads the text right to left and predicts token t-1 from tokens t..T-1. The two 
 the embedding; each has its own recurrent layer and read-out. A batch then carries the
 reversed stream too (``LMBatch.xb``/``yb``) and the loss is the mean of both
 directions' cross-entropies. Both directions estimate the probability of the same
-text, which is what fill-in-the-blank scoring uses (rnnkit.tasks.lm_fill).
+text, which is what fill-in-the-blank scoring uses (rnnkit.tasks.lm.fill).
 """
 
 from __future__ import annotations

@@ -3,19 +3,32 @@ built from it, checked token ids and the padding mask.
 
 A model config extends :class:`RecurrentModelConfig` with its own fields; the fields
 here are the ones the command line offers for every model (``--cell``, ``--hidden``,
-``--layers``, ``--dropout`` and the cell options from the layer registry).
+``--layers``, ``--dropout`` and the cell options of the layer registry). They are
+checked by the layer config's own checks (:func:`rnnkit.layers.check_recurrent`), in
+its words, naming this config's fields.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
 
 from rnnkit.config import Config, require
-from rnnkit.layers import LAYERS, CellOptions, CellType, RecurrentLayer
+from rnnkit.layers import (
+    CELLS,
+    CellOptions,
+    CellType,
+    RecurrentConfig,
+    RecurrentLayer,
+    check_recurrent,
+    from_config,
+    options_for,
+)
+
+OPTION = "cell_options."  # the dotted prefix of the cell options' flags' fields
 
 
 @dataclass(kw_only=True)
@@ -31,38 +44,56 @@ class RecurrentModelConfig(Config):
     dropout_between_layers_only: ClassVar[bool] = True  # False: the model drops elsewhere too
 
     def validate(self) -> None:
-        for name in ("hidden_size", "num_layers"):
-            require(self, name, getattr(self, name) >= 1, "an integer >= 1")
-        require(self, "dropout", 0 <= self.dropout < 1, "in [0, 1)")
-        self.cell_options = self.cell_options.only_for(self.cell)
+        check_recurrent(self)  # an option the cell has no use for is refused
+        require(self, "dropout", self.dropout < 1, "below 1 (1 drops every activation)")
 
     def check_given(self, given: set[str]) -> None:
-        """Refuse cell options set for a cell that has no use for them (CLI flags)."""
-        for name in self.cell_options.inapplicable(self.cell, given):
-            cells = " or ".join(CellOptions.APPLIES[name])
-            raise ValueError(
-                f"CellOptions.{name} applies to the {cells} cell only, not to "
-                f"{type(self).__name__}.cell {self.cell!r}"
-            )
+        """Refuse cell options named on the command line for a cell that has no use for
+        them, even at their default values."""
+        check_recurrent(self, given)
 
-    def layer(self, input_size: int, *, bidirectional: bool = False) -> RecurrentLayer:
-        """The configured rnnkit layer, batch first, dropout between stacked layers.
+    def with_cell(self, cell: str) -> Any:
+        """This config for another ``cell``, the options that cell has no use for back at
+        their defaults (``replace(cell=...)`` refuses them)."""
+        return self.replace(cell=cell, cell_options=options_for(cell, self.cell_options))
 
-        Where dropout acts between layers only, a one-layer model with dropout gets the
-        layer's warning (as torch.nn gives): the rate would change nothing.
-        """
+    @classmethod
+    def merge(cls, defaults: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+        """A command's values: the ``given`` flags over its ``defaults`` (dotted field
+        paths), less the default cell options the chosen cell has no use for (a task's
+        LSTM forget bias under ``--cell gru``); given ones stay, to be refused."""
+        values = {**defaults, **given}
+        kind = CELLS.get(values.get("cell", cls.__dataclass_fields__["cell"].default))
+        if kind is None:  # an unknown cell: the config names it
+            return values
+        return {
+            path: value
+            for path, value in values.items()
+            if path in given or not path.startswith(OPTION) or path[len(OPTION) :] in kind.options
+        }
+
+    def layer_config(self, input_size: int, *, bidirectional: bool = False) -> RecurrentConfig:
+        """The configured layer: batch first, dropout between stacked layers.
+
+        Where dropout acts between layers only, a one-layer model with dropout keeps it
+        (the layer warns, as torch.nn does: the rate would change nothing)."""
         dropout = self.dropout
         if self.num_layers == 1 and not self.dropout_between_layers_only:
             dropout = 0.0  # the model applies it to its embeddings and read-out
-        return LAYERS[self.cell](
+        return RecurrentConfig(
+            self.cell,
             input_size,
             self.hidden_size,
-            num_layers=self.num_layers,
+            self.num_layers,
             batch_first=True,
             dropout=dropout,
             bidirectional=bidirectional,
-            **self.cell_options.kwargs(self.cell),
+            cell_options=self.cell_options,
         )
+
+    def layer(self, input_size: int, *, bidirectional: bool = False) -> RecurrentLayer:
+        """The configured rnnkit layer (:meth:`layer_config`)."""
+        return from_config(self.layer_config(input_size, bidirectional=bidirectional))
 
 
 def check_token_ids(x: Tensor, vocab_size: int) -> Tensor:

@@ -10,16 +10,16 @@ inputs and read outputs. The output directory appears complete or not at all.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from rnnkit.config import Config
 from rnnkit.data.optional import optional_import
-from rnnkit.tasks.base import Console
+from rnnkit.tasks.contract import Console
 from rnnkit.tasks.lifecycle import load
-from rnnkit.tasks.registry import Command, Group, register_command
+from rnnkit.tasks.registry import info, register_verb
+from rnnkit.training.rundir import read_json
 
 
 @dataclass
@@ -44,15 +44,19 @@ def export_run(options: ExportOptions) -> dict[str, Any]:
     out = Path(options.out or Path(options.run) / "onnx")
     root = loaded.rundir.root
     skip = {"result.json", "baselines.json"}  # what the run measured, not what a host needs
-    attach = {
-        f.stem: json.loads(f.read_text()) for f in sorted(root.glob("*.json")) if f.name not in skip
-    }
-    extra = {"task": loaded.task.name, "model": type(loaded.model).__name__}
+    attach = {f.stem: read_json(f) for f in sorted(root.glob("*.json")) if f.name not in skip}
+    extra = {"task": info(loaded.task).name, "model": type(loaded.model).__name__}
     manifest = exporter(loaded.model, out, verify=options.verify, extra=extra, attach=attach)
     return {**manifest, "out": str(out)}
 
 
 def run_export(console: Console, *, options: ExportOptions, seed: int = 0) -> dict[str, Any]:
+    """export a trained run's model as ONNX graphs
+
+    Write the model of a trained run as ONNX graphs (dynamic batch and length), check
+    each with onnxruntime against PyTorch, and write export.json and the run's
+    vocabulary or scaler beside them. Needs the export extra: pip install 'rnnkit[export]'.
+    """
     result = export_run(options)
     for graph in result["graphs"].values():
         checked = graph["checked"]
@@ -63,15 +67,4 @@ def run_export(console: Console, *, options: ExportOptions, seed: int = 0) -> di
     return result
 
 
-register_command(
-    Command(
-        path=("export",),
-        help="export a trained run's model as ONNX graphs",
-        description="Write the model of a trained run as ONNX graphs (dynamic batch and "
-        "length), check each with onnxruntime against PyTorch, and write export.json and "
-        "the run's vocabulary or scaler beside them. Needs the export extra: "
-        "pip install 'rnnkit[export]'.",
-        groups=(Group("options", ExportOptions, "export"),),
-        run=run_export,
-    )
-)
+register_verb(("export",), run_export, ExportOptions, "export")

@@ -3,12 +3,15 @@
 Weights go to safetensors; trainer state (optimizer, schedule, counters, RNG states,
 carried recurrent state) is a tree split by :func:`rnnkit.training.tree.flatten` into
 ``trainer.safetensors`` (the tensors) and ``trainer.json`` (everything else). Nothing
-here unpickles anything.
+here unpickles anything. Loading refuses NaN or infinite weights and trainer state
+(a damaged or diverged checkpoint), naming the file.
 """
 
 from __future__ import annotations
 
 import random
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +39,11 @@ def save_weights(model: nn.Module, path: str | Path) -> None:
 def load_weights(model: nn.Module, path: str | Path) -> None:
     """Load safetensors weights into `model`; names and shapes must match exactly.
 
-    A missing or corrupt file, or weights of another shape, is an error naming the file.
+    A missing or corrupt file, weights of another shape, or NaN or infinite weights, is
+    an error naming the file.
     """
     try:
+        _check_finite_weights(model, path)
         missing, unexpected = safetensors.torch.load_model(unwrap(model), str(path), strict=False)
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: no such file") from None
@@ -50,6 +55,26 @@ def load_weights(model: nn.Module, path: str | Path) -> None:
             f"{path}: weights do not fit the model (missing {sorted(missing)[:3]}, "
             f"unexpected {sorted(unexpected)[:3]})"
         )
+
+
+def _check_finite_weights(model: nn.Module, path: str | Path) -> None:
+    """NaN or inf in any weight the model takes from `path` is an error naming both."""
+    names = set(unwrap(model).state_dict())
+    with safetensors.safe_open(str(path), framework="pt") as f:
+        found = _non_finite((k, f.get_tensor(k)) for k in f.keys() if k in names)  # noqa: SIM118
+    if found is not None:
+        raise ValueError(
+            f"{path}: weight {found} holds NaN or infinite values; refusing a damaged or "
+            "diverged checkpoint"
+        )
+
+
+def _non_finite(named: Iterable[tuple[str, torch.Tensor]]) -> str | None:
+    """The name of the first floating-point tensor with a NaN or inf, or None."""
+    for name, t in named:
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            return name
+    return None
 
 
 def save_tree(directory: Path, name: str, state: Any) -> None:
@@ -68,6 +93,14 @@ def load_tree(directory: Path, name: str) -> Any:
         flat = safetensors.torch.load_file(str(path))
     except (safetensors.SafetensorError, OSError) as e:
         raise ValueError(f"{path} is corrupt ({str(e).strip()[:200]})") from None
+    found = _non_finite(flat.items())
+    if found is not None:
+        part = re.match(r"\.?([a-z_]{1,40})\b", found)  # the section: optimizer, carry, ...
+        what = f"the {part.group(1)} state" if part else "a tensor"
+        raise ValueError(
+            f"{path}: {what} holds NaN or infinite values; refusing a damaged or diverged "
+            "checkpoint"
+        )
     try:
         return tree.unflatten(read_json(directory / f"{name}.json"), flat)
     except (KeyError, TypeError, IndexError) as e:

@@ -1,10 +1,16 @@
-"""Progress display: a live bar on a terminal, plain lines otherwise, nothing when quiet."""
+"""Progress display: a live bar on a terminal, plain lines otherwise, nothing when quiet.
+
+Every display is a callback of the trainer: it starts with training, shows each step
+(loss, learning rate, throughput, ETA) and each evaluation, and closes when fit() ends.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
 from typing import Any, TextIO
+
+from rnnkit.training.callbacks import Callback
 
 
 def _fmt_eta(seconds: float | None) -> str:
@@ -28,7 +34,21 @@ def describe(step: int, total: int | None, metrics: dict[str, Any], unit: str) -
     return "  ".join(parts)
 
 
-class Progress:
+def eta(trainer: Any) -> float | None:
+    """Seconds left: by the step count, or the time budget if that ends first."""
+    candidates = []
+    if trainer.total_steps and trainer.step:
+        candidates.append((trainer.total_steps - trainer.step) * trainer.elapsed / trainer.step)
+    if trainer.config.minutes is not None:
+        candidates.append(max(0.0, trainer.config.minutes * 60 - trainer.elapsed))
+    return min(candidates) if candidates else None
+
+
+def _show(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+class Progress(Callback):
     """Silent progress (`--quiet`, ranks other than 0); the base of the others."""
 
     def start(self, total: int | None, step: int = 0) -> None: ...
@@ -38,6 +58,25 @@ class Progress:
     def message(self, text: str) -> None: ...
 
     def close(self) -> None: ...
+
+    def on_train_start(self, trainer: Any) -> None:
+        self.start(trainer.total_steps, trainer.step)
+
+    def on_step_end(self, trainer: Any) -> None:
+        shown = dict(trainer.last)
+        left = eta(trainer)
+        if left is not None:
+            shown["eta_s"] = left
+        self.update(trainer.step, shown)
+
+    def on_eval(self, trainer: Any) -> None:
+        if trainer.eval_metrics:
+            self.message(
+                "eval " + "  ".join(f"{k} {_show(v)}" for k, v in trainer.eval_metrics.items())
+            )
+
+    def on_close(self, trainer: Any) -> None:
+        self.close()
 
 
 class PlainProgress(Progress):

@@ -3,7 +3,7 @@
 A stream of N steps (tokens, or feature vectors of a series) is cut into B contiguous
 *lanes* of equal length, laid side by side as a batch; each lane is read in *chunks*
 of k steps. The trainer carries the recurrent state from one chunk to the next and
-detaches it in between (:func:`rnnkit.training.tree.detach_state`), so gradients flow
+detaches it in between (:class:`CarryState`, a callback of the trainer), so gradients flow
 back at most one chunk while the state sees the whole stream. Lane b at chunk start t
 continues exactly where it was at the end of the previous chunk.
 
@@ -23,7 +23,10 @@ import torch
 from torch import Tensor
 
 from rnnkit.config import Config, require
-from rnnkit.training.tree import keep_lanes, tensors
+from rnnkit.training import distributed as ddp
+from rnnkit.training.callbacks import Callback
+from rnnkit.training.precision import as_float32
+from rnnkit.training.tree import detach_state, keep_lanes, tensors, to_device
 
 
 @dataclass
@@ -150,3 +153,33 @@ def reset_lanes(state: Any, batch: Any) -> Any:
     if state is None or reset is None or not bool(reset.any()):
         return state
     return keep_lanes(state, ~reset.to(tensors(state)[0].device))
+
+
+class CarryState(Callback):
+    """Truncated BPTT's state carry, a callback of ``Trainer(carry_state=True)``.
+
+    Feeds each batch the detached final state of the batch before (float32, whatever the
+    autocast precision), zeroing the lanes where ``batch.reset`` says a document starts;
+    forgets it at the end of an epoch. Saved with `last` as all ranks' lanes joined, so a
+    resumed run continues every lane where it was.
+    """
+
+    def __init__(self, dist: ddp.DistInfo):
+        self.dist = dist
+        self.carry: Any = None  # detached recurrent state carried between batches
+
+    def on_batch_start(self, trainer: Any) -> None:
+        trainer.state_in = reset_lanes(self.carry, trainer.batch)
+
+    def on_step_end(self, trainer: Any) -> None:
+        self.carry = as_float32(detach_state(trainer.state_out))
+
+    def on_epoch_end(self, trainer: Any) -> None:
+        self.carry = None
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"carry": ddp.gather_lanes(self.carry, self.dist)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        carry = to_device(state["carry"], self.dist.device)
+        self.carry = ddp.split_lanes(carry, self.dist)

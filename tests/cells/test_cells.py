@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rnnkit.cells import GRUCell, LSTMCell, RNNCell
+from rnnkit.cells import ChoGRUCell, GRUCell, LSTMCell, RNNCell
 
 I, H, B = 3, 4, 2
 
@@ -117,7 +117,7 @@ def test_lstm_extras_follow_the_equations(options):
 
 def test_cho_gru_follows_the_original_equations():
     torch.manual_seed(0)
-    cell = GRUCell(I, H, reset_after=False)
+    cell = ChoGRUCell(I, H)
     x, h = torch.randn(B, I), torch.randn(B, H)
     W_ir, W_iz, W_in = cell.weight_ih.split(H)
     W_hr, W_hz, W_hn = cell.weight_hh.split(H)
@@ -153,9 +153,10 @@ CELLS = {
         I, H, peephole=True, layer_norm=True, proj_size=2, forget_bias=1.0
     ),
     "gru": lambda: GRUCell(I, H),
-    "gru_cho": lambda: GRUCell(I, H, reset_after=False),
+    "gru_cho": lambda: ChoGRUCell(I, H),
     "gru_layer_norm": lambda: GRUCell(I, H, layer_norm=True),
-    "gru_no_bias": lambda: GRUCell(I, H, bias=False, reset_after=False),
+    "gru_no_bias": lambda: GRUCell(I, H, bias=False),
+    "gru_cho_no_bias": lambda: ChoGRUCell(I, H, bias=False),
 }
 
 
@@ -183,12 +184,16 @@ def test_cell_gradcheck_float64(name):
         (lambda: RNNCell(3, 3, nonlinearity="sigmoid"), "nonlinearity"),
         (lambda: LSTMCell(3, 4, proj_size=4), "proj_size"),
         (lambda: LSTMCell(3, 4, bias=False, forget_bias=1.0), "forget_bias"),
-        (lambda: GRUCell(3, 4, reset_after=False, layer_norm=True), "reset_after"),
     ],
 )
 def test_bad_cell_arguments(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_the_cho_gru_has_no_layer_norm():
+    with pytest.raises(TypeError, match="layer_norm"):
+        ChoGRUCell(3, 4, layer_norm=True)
 
 
 def test_rnn_cell_stores_its_nonlinearity_by_name():

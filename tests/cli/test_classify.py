@@ -212,7 +212,7 @@ def test_the_weights_kept_are_the_best_on_validation_or_the_last(tmp_path, monke
 
     def spy(self, model, split):
         out = original(self, model, split)
-        seen.append(out.get("val_loss"))
+        seen.append(out.metrics.get("val_loss"))
         return out
 
     monkeypatch.setattr(ClassifyTask, "evaluate", spy)

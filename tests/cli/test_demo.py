@@ -175,7 +175,7 @@ def test_unexpected_errors_are_one_line_too(capsys, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("shapes do not match\nsecond line")
 
-    monkeypatch.setattr("rnnkit.tasks.lifecycle.train", broken)
+    monkeypatch.setattr("rnnkit.tasks.commands.train", broken)
     assert main([*TINY, "--steps", "1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [

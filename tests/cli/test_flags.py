@@ -2,7 +2,7 @@
 
 Flags are generated from config dataclasses (rnnkit.cli.flags), so each one names a
 field; this test runs every command small, records which config fields are read
-(outside validation, serialisation and printing: rnnkit.config.track_reads) and
+(outside validation, serialisation and printing: tests/cli/reads.py) and
 fails for a flag whose field nothing reads. The training engine's flags (TrainConfig,
 RunOptions, the cell options) are shared by every train command, so their reads are
 pooled over the train commands; every other flag must be read by its own command.
@@ -11,13 +11,15 @@ pooled over the train commands; every other flag must be read by its own command
 import argparse
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
 from rnnkit.cli.flags import add_flags
 from rnnkit.cli.main import build_parser, commands, main
-from rnnkit.config import track_reads
+from rnnkit.config import Config, require, untracked
+from tests.cli.reads import track_reads
 
 SHARED = {"TrainConfig", "RunOptions", "CellOptions"}
 TRAIN_PATHS = {("demo",), ("lm", "train"), ("lm", "demo"), ("longrange", "adding")}
@@ -105,6 +107,7 @@ def scenarios(tmp, runs):
             *["--layer", "l0", "--unit", "1", "--out", str(tmp / "i.html")],
         ],
     )
+    yield ("longrange", "eval"), ["longrange", "eval", str(runs["adding"])]
     yield ("info",), ["info"]
     series = runs["series"]
     fc = ["forecast", "train", "--data", str(series), "--target", "y", "--horizon", "6"]
@@ -255,6 +258,7 @@ def scenarios(tmp, runs):
     names = ["names", "train", "--languages", "Italian,Russian", "--per-language", "20"]
     names += ["--hidden", "8", "--embed", "4", "--batch-size", "8", "--steps", "2"]
     yield ("names", "train"), [*names, "--split-seed", "1", "--out", str(tmp / "names")]
+    yield ("names", "eval"), ["names", "eval", str(tmp / "names")]
     yield (
         ("names", "sample"),
         [
@@ -322,6 +326,28 @@ def test_every_flag_reaches_a_field_that_is_read(runs, tmp_path, monkeypatch):
             if key not in found:
                 unread.append(f"rnnkit {' '.join(command.path)} {flag.flag} ({'.'.join(key)})")
     assert not unread, "flags whose field nothing reads:\n" + "\n".join(unread)
+
+
+@dataclass
+class Probe(Config):
+    used: int = 1  # read by the code
+    checked: int = 2  # read by validation only
+    shown: int = 3  # read by printing only
+
+    def validate(self) -> None:
+        require(self, "checked", self.checked > 0, "positive")
+
+
+def test_reads_are_recorded_outside_validation_serialisation_and_untracked_blocks():
+    with track_reads() as seen:
+        probe = Probe()
+        probe.replace(used=4).to_dict()
+        with untracked():
+            _ = probe.shown
+        _ = probe.used
+    assert seen == {("Probe", "used")}
+    _ = probe.checked  # outside the block: nothing recorded, nothing patched
+    assert seen == {("Probe", "used")} and "__getattribute__" not in vars(Config)
 
 
 def test_every_flag_is_generated_from_a_field(capsys):

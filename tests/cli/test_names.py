@@ -107,7 +107,7 @@ def test_inspect_traces_a_name_from_its_language(tiny_run, capsys):
     ("flags", "message"),
     [
         (["--languages", "Klingon"], "--languages: unknown ['Klingon']; known: Chinese,"),
-        (["--hidden", "0"], "--hidden must be an integer >= 1"),
+        (["--hidden", "0"], "--hidden must be greater than zero, got 0"),
     ],
 )
 def test_bad_train_flags_are_one_line_errors(flags, message, capsys):

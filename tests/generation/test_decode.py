@@ -8,7 +8,7 @@ from rnnkit.data import CharTokenizer
 from rnnkit.generation import SamplingConfig, beam_search
 from rnnkit.generation.decode import decode
 from rnnkit.models.lm import LanguageModel, LMBatch, LMConfig
-from rnnkit.tasks.lm_generate import beam_texts, encode_prime, generate_text
+from rnnkit.tasks.lm.generate import beam_texts, encode_prime, generate_text
 
 TEXT = "the quick brown fox jumps over the lazy dog\n"
 

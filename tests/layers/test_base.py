@@ -116,6 +116,7 @@ def test_bad_input_gives_one_clear_line(case):
         (lambda: rnnkit.RNN(I, 0), "hidden_size"),
         (lambda: rnnkit.GRU(I, H, num_layers=0), "num_layers"),
         (lambda: rnnkit.GRU(I, H, dropout=1.5), "dropout"),
+        (lambda: rnnkit.GRU(I, H, reset_after=False, layer_norm=True), "reset_after"),
     ],
 )
 def test_bad_constructor_arguments(make, message):

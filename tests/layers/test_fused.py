@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import rnnkit
-from rnnkit.cells import GRUCell, LSTMCell, RNNCell
+from rnnkit.cells import ChoGRUCell, GRUCell, LSTMCell, RNNCell
 from rnnkit.layers.fused import available, build, status
 from rnnkit.layers.fused.functions import ChoGRUSequence, GRUSequence, RNNSequence
 from rnnkit.layers.fused.lstm import LSTMSequence
@@ -158,7 +158,7 @@ def test_gradcheck_rnn_and_gru(lengths, layer_norm):
         *(_t(Tn, Bn, 3 * Hn), _t(Bn, Hn), 0.5 * _t(3 * Hn, Hn), _t(3 * Hn), *ln3),
     )
     if not layer_norm:
-        cho = GRUCell(Hn, Hn, reset_after=False).double()
+        cho = ChoGRUCell(Hn, Hn).double()
         _gradcheck(
             lambda xp, h0, W, b: ChoGRUSequence.apply(xp, h0, W, b, lengths, cho),
             *(_t(Tn, Bn, 3 * Hn), _t(Bn, Hn), 0.5 * _t(3 * Hn, Hn), _t(3 * Hn)),

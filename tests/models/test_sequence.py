@@ -67,10 +67,15 @@ def test_configs_reject_wrong_types_by_field_name(options, message):
 
 def test_cell_options_apply_only_to_their_cell():
     lstm = SequenceConfig(cell="lstm", cell_options={"forget_bias": 1.0})
-    gru = lstm.replace(cell="gru")
+    refused = "CellOptions.forget_bias applies to the lstm cell only, not to SequenceConfig.cell"
+    with pytest.raises(ValueError, match=refused):  # as the command line refuses --forget-bias
+        lstm.replace(cell="gru")
+    with pytest.raises(ValueError, match=refused):
+        SequenceConfig(cell="gru", cell_options={"forget_bias": 1.0})
+    gru = lstm.with_cell("gru")  # the options the GRU has no use for back at their defaults
     assert lstm.cell_options.forget_bias == 1.0 and gru.cell_options.forget_bias is None
     with pytest.raises(ValueError, match="forget_bias applies to the lstm cell only"):
-        gru.check_given({"forget_bias"})
+        gru.check_given({"forget_bias"})  # a flag given at its default is refused too
     layer, H = ManyToOne(lstm).rnn, lstm.hidden_size
     forget = (layer.bias_ih_l0 + layer.bias_hh_l0).detach()[H : 2 * H]  # b_if + b_hf
     torch.testing.assert_close(forget, torch.ones(H))

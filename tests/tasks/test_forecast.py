@@ -10,9 +10,9 @@ import torch
 from rnnkit.data.series import SeriesConfig, load_series, series_from
 from rnnkit.models.forecaster import ForecasterConfig, RNNForecaster
 from rnnkit.tasks.forecast import ForecastConfig, ForecastTask
-from rnnkit.tasks.forecast_api import Forecaster
-from rnnkit.tasks.forecast_backtest import cuts
-from rnnkit.tasks.lifecycle import Run, train
+from rnnkit.tasks.forecast.api import Forecaster
+from rnnkit.tasks.forecast.backtest import cuts
+from rnnkit.tasks.lifecycle import Run, fit, train
 from rnnkit.training import TrainConfig
 
 FAST = TrainConfig(steps=150, batch_size=16, lr=1e-2, clip=1.0)
@@ -69,16 +69,16 @@ def test_nothing_after_the_origin_reaches_scaling_or_training():
     for series in (a, b):
         task = task_for(series, cut=120)
         torch.manual_seed(0)
-        train(task, Run(ForecasterConfig(hidden_size=8), TrainConfig(steps=20, lr=1e-2)))
-        results.append((task.data.scaler, task.forecast(task.model, 119, 12)["mean"]))
+        _, run = fit(task, Run(ForecasterConfig(hidden_size=8), TrainConfig(steps=20, lr=1e-2)))
+        results.append((task.data.scaler, task.forecast(run.model, 119, 12)["mean"]))
     assert results[0][0] == results[1][0]
     np.testing.assert_array_equal(results[0][1], results[1][1])
 
 
 def test_gaussian_forecasts_carry_intervals_around_the_mean():
     task = task_for(sine())
-    train(task, Run(ForecasterConfig(hidden_size=16, distribution="gaussian"), FAST))
-    f = task.forecast(task.model, task.data.cut - 1, 12)
+    _, run = fit(task, Run(ForecasterConfig(hidden_size=16, distribution="gaussian"), FAST))
+    f = task.forecast(run.model, task.data.cut - 1, 12)
     assert (
         np.all(f["lower"] < f["upper"])
         and np.mean((f["lower"] <= f["mean"]) & (f["mean"] <= f["upper"])) > 0.8
@@ -142,7 +142,7 @@ def test_recursive_refuses_covariates():
 
 
 def test_a_run_loads_predicts_and_keeps_its_scaler(tmp_path):
-    from rnnkit.tasks.forecast_commands import predict
+    from rnnkit.tasks.forecast.commands import predict
 
     path = tmp_path / "sine.csv"
     sine().rename("y").to_csv(path, index_label="date")

@@ -9,8 +9,7 @@ import math
 import pytest
 
 from rnnkit.cli.main import main
-from rnnkit.tasks.lifecycle import load
-from rnnkit.tasks.lm_commands import evaluate_run
+from rnnkit.tasks.lifecycle import evaluate_run, load
 from rnnkit.training import precision
 
 SMALL = ["--hidden", "16", "--embed", "8", "--batch-size", "4", "--bptt", "16", "--threads", "1"]

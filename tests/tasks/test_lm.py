@@ -12,9 +12,9 @@ from rnnkit.data import TextDataConfig
 from rnnkit.models.lm import LanguageModel, LMBatch, LMConfig
 from rnnkit.tasks import lm
 from rnnkit.tasks.lifecycle import Run, train
-from rnnkit.tasks.lm_commands import load_lm
-from rnnkit.tasks.lm_data import LMStreams, evaluate_lm, stream_loss
-from rnnkit.tasks.lm_fill import fill, rank, split_template
+from rnnkit.tasks.lm.commands import load_lm
+from rnnkit.tasks.lm.data import LMStreams, evaluate_lm, stream_loss
+from rnnkit.tasks.lm.fill import fill, rank, split_template
 from rnnkit.training import RunDir, TrainConfig
 from rnnkit.training.tbptt import TBPTTConfig
 

@@ -43,7 +43,7 @@ SCRIPT = textwrap.dedent(
     for i in range(300):
         model(next(batches)).loss.backward()
         peak = max(peak, anon_mb())
-    metrics = task.evaluate(model, "val")
+    metrics = task.evaluate(model, "val").metrics
     peak = max(peak, anon_mb())
     print(json.dumps({"base": base, "peak": peak, "scored": len(task.held_out_tokens("val")),
                       "val_loss": metrics["val_loss"]}))

@@ -9,6 +9,7 @@ from rnnkit.tasks.lifecycle import Run, load, train
 from rnnkit.training import RunDir, TrainConfig
 from rnnkit.training import distributed as ddp
 from rnnkit.training.distributed import DistInfo
+from rnnkit.training.evaluation import evaluating
 
 
 def adding(length: int = 10) -> longrange.AddingTask:
@@ -37,7 +38,8 @@ def test_stop_below_ends_training_once_solved(tmp_path):
 def test_copy_evaluation_reports_recall_accuracy():
     task = longrange.CopyTask(longrange.CopyConfig(length=5, val_size=4))
     model = task.build_model(task.model_config(SequenceConfig(cell="gru", hidden_size=8)))
-    metrics = task.evaluate(model, "val")
+    with evaluating(model):
+        metrics = task.evaluate(model, "val").metrics
     assert set(metrics) == {"val_loss", "val_xent", "val_accuracy"}
     assert 0.0 <= metrics["val_accuracy"] <= 1.0
 

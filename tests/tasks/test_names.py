@@ -5,9 +5,9 @@ import torch
 
 from rnnkit.generation.sampling import SamplingConfig
 from rnnkit.models.conditional import ConditionalConfig, ConditionalLM
-from rnnkit.tasks import names_data as names
+from rnnkit.tasks.names import data as names
 from rnnkit.tasks.names import name_batches
-from rnnkit.tasks.names_generate import generate
+from rnnkit.tasks.names.generate import generate
 from rnnkit.training import distributed as ddp
 from rnnkit.training.distributed import DistInfo
 

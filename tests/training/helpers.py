@@ -32,6 +32,8 @@ def stream_trainer(
     tensorboard: bool = False,
     bptt: int = 10,
     bptt_random: bool = False,
+    progress=None,
+    callbacks=(),
     **cfg,
 ) -> Trainer:
     """A TBPTT trainer on a short stream: 4 lanes, chunks of 10."""
@@ -47,6 +49,8 @@ def stream_trainer(
         run=run,
         carry_state=True,
         tensorboard=tensorboard,
+        progress=progress,
+        callbacks=callbacks,
     )
 
 

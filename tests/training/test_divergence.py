@@ -72,7 +72,7 @@ def test_a_nan_validation_metric_stops_the_run_before_saving(tmp_path):
     trainer = Trainer(Linear(), config, pairs(), evaluate=evaluate, run=tmp_path)
     with pytest.raises(TrainingDiverged, match=r"step 4: the validation metric val_loss is nan"):
         trainer.fit()
-    assert trainer.tracker.best == 0.5  # best stays the finite one
+    assert trainer.validation.best == 0.5  # best stays the finite one
     best = tmp_path / "best" / "checkpoint.json"
     assert '"step": 2' in best.read_text()
     assert '"step": 2' in (tmp_path / "last" / "checkpoint.json").read_text()

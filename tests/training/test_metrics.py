@@ -28,6 +28,14 @@ def test_truncate_after_and_non_finite_values(tmp_path):
     ]
 
 
+def test_a_metrics_line_still_being_written_is_not_read(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_text('{"step": 1, "loss": 1.0}\n{"step": 2, "lo')
+    assert read_metrics(path) == [{"step": 1, "loss": 1.0}]
+    MetricsLog(path).truncate_after(5)  # a resume drops the cut line
+    assert path.read_text() == '{"step": 1, "loss": 1.0}\n'
+
+
 def test_missing_tensorboard_is_a_one_line_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)
     with pytest.raises(MissingDependency, match=r"pip install 'rnnkit\[tensorboard\]'"):

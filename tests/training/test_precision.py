@@ -11,6 +11,7 @@ import rnnkit
 from rnnkit.models.output import Output
 from rnnkit.training import TrainConfig, Trainer, precision
 from rnnkit.training.errors import RunWarning
+from rnnkit.training.tbptt import CarryState
 from tests.training.helpers import pairs, stream_trainer
 
 
@@ -120,7 +121,8 @@ def test_tbptt_under_bf16_carries_float32_state_and_the_loss_is_finite(native):
     trainer = stream_trainer(precision="bf16", steps=6)
     summary = trainer.fit()
     assert math.isfinite(summary["loss"]) and math.isfinite(summary["val_loss"])
-    dtypes = {t.dtype for t in rnnkit.training.tree.tensors(trainer.carry)}
+    (carrier,) = [c for c in trainer.callbacks if isinstance(c, CarryState)]
+    dtypes = {t.dtype for t in rnnkit.training.tree.tensors(carrier.carry)}
     assert dtypes == {torch.float32}
 
 

@@ -10,9 +10,7 @@ class Terminal(io.StringIO):
 
 
 def train_with(progress) -> None:
-    trainer = stream_trainer(steps=6)
-    trainer.progress = progress
-    trainer.fit()
+    stream_trainer(steps=6, progress=progress).fit()
 
 
 def test_quiet_is_silent(capsys):

@@ -187,8 +187,8 @@ def test_signal_saves_last_and_stops(tmp_path, signum):
 
 
 def test_callbacks_reject_unknown_events():
-    with pytest.raises(ValueError, match="on_batch_start"):
-        stream_trainer().add_callback("on_batch_start", print)
+    with pytest.raises(ValueError, match="on_batch_begin"):
+        stream_trainer().add_callback("on_batch_begin", print)
 
 
 def test_time_budget_stops_training():

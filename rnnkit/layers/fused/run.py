@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnkit.cells import GRUCell, LSTMCell, MinimalCell, RNNCell
+from rnnkit.cells import ChoGRUCell, GRUCell, LSTMCell, MinimalCell, RNNCell
 from rnnkit.cells.base import RecurrentCell, State
 from rnnkit.layers.fused.build import load
 from rnnkit.layers.fused.functions import SUFFIX, ChoGRUSequence, GRUSequence, RNNSequence
@@ -23,10 +23,12 @@ from rnnkit.layers.runner import Trace, reverse_padded
 
 
 def fusable(cell: RecurrentCell) -> bool:
-    """Whether the fused kernels compute exactly this cell (all but the projected LSTM)."""
-    if isinstance(cell, LSTMCell):
+    """Whether the fused kernels compute exactly this cell: every cell of rnnkit but the
+    projected LSTM (exact classes: a subclass may change the equations; any minGRU- or
+    minLSTM-like cell, whose scan reads only its coefficients)."""
+    if type(cell) is LSTMCell:
         return not cell.proj_size
-    return type(cell) in (RNNCell, GRUCell) or isinstance(cell, MinimalCell)
+    return type(cell) in (RNNCell, GRUCell, ChoGRUCell) or isinstance(cell, MinimalCell)
 
 
 def available() -> bool:
@@ -88,7 +90,7 @@ def _recur(cell: RecurrentCell, xp: Tensor, state: State, lengths: Tensor | None
         out, h, c = LSTMSequence.apply(xp, h0, c0, W, b, peep, *ln, b_ih, lengths, cell)
         return out, (h, c)
     (h0,) = state
-    if isinstance(cell, GRUCell) and not cell.reset_after:
+    if isinstance(cell, ChoGRUCell):
         out, h = ChoGRUSequence.apply(xp, h0, W, b, lengths, cell)
     elif isinstance(cell, GRUCell):
         out, h = GRUSequence.apply(xp, h0, W, b, *_ln(cell, "ln_hh"), lengths, cell)

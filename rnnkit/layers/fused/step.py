@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from rnnkit.cells import GRUCell, LSTMCell, MinGRUCell, MinLSTMCell, RNNCell
+from rnnkit.cells import ChoGRUCell, GRUCell, LSTMCell, MinGRUCell, MinLSTMCell, RNNCell
 from rnnkit.cells.base import RecurrentCell
 from rnnkit.layers.fused.build import load
 
@@ -52,11 +52,7 @@ def kind(cell: RecurrentCell) -> int | None:
     """step.inc's number for this cell, or None where the kernel has no such cell."""
     if type(cell) is RNNCell:
         return 0 if cell.nonlinearity == "tanh" else 1
-    if type(cell) is GRUCell:
-        return 2 if cell.reset_after else 3
-    if type(cell) is LSTMCell:
-        return 4
-    return {MinGRUCell: 5, MinLSTMCell: 6}.get(type(cell))
+    return {GRUCell: 2, ChoGRUCell: 3, LSTMCell: 4, MinGRUCell: 5, MinLSTMCell: 6}.get(type(cell))
 
 
 class Plan:
