@@ -23,7 +23,11 @@ import torch
 
 import rnnkit
 from rnnkit.data.parallel import dates
-from rnnkit.tasks.seq2seq_commands import translate
+
+try:
+    from rnnkit.tasks.seq2seq.commands import translate
+except ImportError:  # an rnnkit from before the task packages
+    from rnnkit.tasks.seq2seq_commands import translate  # type: ignore[no-redef]
 
 try:
     from rnnkit.layers.fused.cpu import describe
