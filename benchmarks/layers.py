@@ -1,17 +1,22 @@
 """Forward+backward time of rnnkit layers against torch.nn, and their share of SGEMM.
 
     python -m benchmarks.layers [--repeats 7] [--variants gru,rnn,...] [--quick]
-                                [--backends auto,reference] [--json-out FILE]
+                                [--backends auto,reference] [--threads 1]
+                                [--precision fp32|bf16] [--json-out FILE]
 
-Single-threaded (``torch.set_num_threads(1)``), warmed up, the candidates timed in
-alternation, medians of ``--repeats`` runs. The ratio is torch.nn time / rnnkit time:
+Single-threaded by default (``--threads N`` for more), warmed up, the candidates timed
+in alternation, medians of ``--repeats`` runs; the CPU (model, cores, vector features)
+and the fused kernels' GEMM choice are printed with every table. The ratio is
+torch.nn time / rnnkit time:
 above 1 rnnkit is faster. The LSTM variants are compared with torch.nn.LSTM, minGRU
 with torch.nn.GRU, minLSTM with torch.nn.LSTM. GFLOP/s counts the layer's GEMM work
 (input projection, recurrent term and both weight gradients; the input needs no
 gradient) and is shown as a share of the single-thread SGEMM rate (``torch.mm`` at
 1024^3) measured in the same run; the oneDNN GEMM rate is printed beside it, since on
-some CPUs (AMD's, where MKL does not use AVX-512) the two differ by 2x. The last
-stdout line is JSON.
+some CPUs (AMD's, where MKL does not use AVX-512) the two differ by 2x. With
+``--precision bf16`` both run under ``torch.autocast("cpu", dtype=torch.bfloat16)`` and
+each rnnkit row also gives its speed against its own float32 run (``vs fp32``): the
+fused kernels' bfloat16 products (AVX512-BF16 CPUs). The last stdout line is JSON.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import torch
 from torch import nn
 
 import rnnkit
+from rnnkit.layers.fused import cpu
 from rnnkit.layers.fused import status as fused_status
 
 SHAPES = {  # name -> (T, B, I, H)
@@ -46,13 +52,15 @@ VARIANTS = {  # name -> (rnnkit layer, options, torch.nn peer, gates G, recurren
 DEFAULT = "rnn,gru,lstm,lstm-peephole,lstm-layernorm,mingru"
 
 
-def fwd_bwd(layer: nn.Module, x: torch.Tensor) -> Callable[[], None]:
-    """One training step's recurrent work: forward, then backward of a scalar."""
+def fwd_bwd(layer: nn.Module, x: torch.Tensor, bf16: bool = False) -> Callable[[], None]:
+    """One training step's recurrent work: forward (under bf16 autocast if asked), then
+    backward of a scalar."""
 
     def run() -> None:
         layer.zero_grad(set_to_none=True)
-        out, _ = layer(x)
-        out.sum().backward()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            out, _ = layer(x)
+        out.float().sum().backward()
 
     return run
 
@@ -95,17 +103,25 @@ def _layer(cls, I: int, H: int, backend: str, options: dict) -> nn.Module:
 
 
 def bench_variant(
-    variant: str, shape: str, backends: list[str], repeats: int, warmup: int, sgemm: float
+    variant: str,
+    shape: str,
+    backends: list[str],
+    repeats: int,
+    warmup: int,
+    sgemm: float,
+    bf16: bool = False,
 ) -> list[dict]:
     cls, options, peer, G, recurrent = VARIANTS[variant]
     T, B, I, H = SHAPES[shape]
     torch.manual_seed(0)
     x = torch.randn(T, B, I)
-    fns = {"torch.nn": fwd_bwd(peer(I, H), x)}
+    fns = {"torch.nn": fwd_bwd(peer(I, H), x, bf16)}
     layers = {b: _layer(cls, I, H, b, options) for b in backends}
     layers = {b: layer for b, layer in layers.items() if b == "auto" or layer.chosen_backend == b}
     for backend, layer in layers.items():
-        fns[backend] = fwd_bwd(layer, x)
+        fns[backend] = fwd_bwd(layer, x, bf16)
+        if bf16:
+            fns[backend + " fp32"] = fwd_bwd(layer, x)
     medians = time_alternating(fns, repeats, warmup)
     work = flops(T, B, I, H, G, recurrent)
     rows = []
@@ -128,6 +144,8 @@ def bench_variant(
                 "gflops": round(work / seconds / 1e9, 1),
                 "sgemm_share": round(work / seconds / 1e9 / sgemm, 3),
                 "peer_sgemm_share": round(work / medians["torch.nn"] / 1e9 / sgemm, 3),
+                "precision": "bf16" if bf16 else "fp32",
+                "vs_fp32": round(medians[backend + " fp32"] / seconds, 3) if bf16 else None,
             }
         )
     return rows
@@ -138,14 +156,18 @@ def markdown(rows: list[dict]) -> str:
         "| layer | shape (T, B, I, H) | backend (runs) | torch.nn ms | rnnkit ms | ratio | "
         "GFLOP/s | % SGEMM (torch.nn's) |"
     )
-    lines = [head, "|---|---|---|---:|---:|---:|---:|---:|"]
+    bf16 = any(r.get("vs_fp32") for r in rows)
+    if bf16:
+        head += " vs fp32 |"
+    lines = [head, "|---|---|---|---:|---:|---:|---:|---:|" + ("---:|" if bf16 else "")]
     for r in rows:
-        lines.append(
+        line = (
             f"| {r['variant']} vs {r['peer']} | {r['shape']} ({r['T']}, {r['B']}, {r['I']}, "
             f"{r['H']}) | {r['backend']} ({r['runs']}) | {r['torch_ms']:.1f} | "
             f"{r['rnnkit_ms']:.1f} | {r['ratio']:.2f} | {r['gflops']:.0f} | "
             f"{100 * r['sgemm_share']:.0f}% ({100 * r['peer_sgemm_share']:.0f}%) |"
         )
+        lines.append(line + (f" {r['vs_fp32']:.2f} |" if bf16 else ""))
     return "\n".join(lines)
 
 
@@ -158,10 +180,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--backends", default="auto", help="comma-separated rnnkit backends to time (auto, ...)"
     )
+    p.add_argument("--threads", type=int, default=1, help="torch's intra-op threads")
+    p.add_argument(
+        "--precision", choices=("fp32", "bf16"), default="fp32", help="bf16: under autocast"
+    )
     p.add_argument("--quick", action="store_true", help="shape A only, 3 repeats")
     p.add_argument("--json-out", help="also write the rows to this JSON file")
     args = p.parse_args(argv)
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     shapes = ["A"] if args.quick else args.shapes.split(",")
     repeats = 3 if args.quick else args.repeats
     for name, known in ((args.variants, VARIANTS), (",".join(shapes), SHAPES)):
@@ -169,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             p.error(f"unknown {unknown[0]!r}; choose from {', '.join(known)}")
     rates = gemm_rates()
+    machine = cpu.describe()
+    print(machine)
     print(f"fused kernels: {fused_status()}")
     print(
         "single-thread GEMM at 1024^3: "
@@ -178,16 +206,25 @@ def main(argv: list[str] | None = None) -> int:
     for shape in shapes:
         for variant in args.variants.split(","):
             rows += bench_variant(
-                variant, shape, args.backends.split(","), repeats, args.warmup, rates["sgemm"]
+                variant,
+                shape,
+                args.backends.split(","),
+                repeats,
+                args.warmup,
+                rates["sgemm"],
+                bf16=args.precision == "bf16",
             )
             print(markdown(rows[-1:]).splitlines()[-1], flush=True)
     print()
-    print(f"torch {torch.__version__}, 1 thread, float32, forward+backward, median of {repeats}")
+    threads = f"{args.threads} thread" + ("s" if args.threads > 1 else "")
+    precision = "bfloat16 autocast" if args.precision == "bf16" else "float32"
+    print(f"{machine}; torch {torch.__version__}, {threads}, {precision}, forward+backward,")
+    print(f"median of {repeats}")
     print(markdown(rows))
     if args.json_out:
         with open(args.json_out, "w") as f:
-            json.dump({"gemm": rates, "rows": rows}, f, indent=1)
-    print(json.dumps({"gemm": rates, "rows": rows}))
+            json.dump({"cpu": machine, "gemm": rates, "rows": rows}, f, indent=1)
+    print(json.dumps({"cpu": machine, "gemm": rates, "rows": rows}))
     return 0
 
 

@@ -28,8 +28,8 @@ from torch import Tensor, nn
 
 import rnnkit
 from benchmarks.layers import time_alternating
+from rnnkit.layers.fused import cpu, status
 from rnnkit.layers.fused import scan as scan_module
-from rnnkit.layers.fused import status
 from rnnkit.layers.fused.scan import scan
 
 SHAPES = {"1024": (1024, 8, 64, 256), "200": (200, 8, 64, 256)}  # (T, B, I, H)
@@ -123,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json-out", help="also write the rows to this JSON file")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
-    print(f"fused kernels: {status()}; torch {torch.__version__}, 1 thread, float32")
+    print(f"{cpu.describe()}; fused kernels: {status()}")
+    print(f"torch {torch.__version__}, 1 thread, float32")
     rows = []
     for shape in args.shapes.split(","):
         for cell in args.cells.split(","):

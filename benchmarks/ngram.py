@@ -18,6 +18,7 @@ import numpy as np
 
 from rnnkit.baselines import NGramLM
 from rnnkit.data import TextData, TextDataConfig, load_text_data
+from rnnkit.layers.fused import cpu
 
 
 def parse_orders(text: str) -> list[int]:
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"{args.corpus} ({args.level}): V={data.vocab_size}, train {len(data.train):,} / "
         f"val {len(data.val):,} tokens; validation nats/token, numpy {np.__version__}"
     )
+    print(cpu.describe())
     names = ["kn"] + [f"add_k (k={k:g})" for k in ks]
     print("| order | " + " | ".join(names) + " | seconds (kn) |")
     print("|---:|" + "---:|" * (len(names) + 1))

@@ -16,7 +16,9 @@ result is the exhaustive search's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,22 +93,29 @@ def beam_search_batch(
 
     ``reorder(state, index)`` picks state rows (default: dim 1 of each tensor, torch's
     recurrent layout); hypotheses of input b are rows b*width .. b*width + width - 1.
+    An input whose hypotheses have all finished is dropped from the steps that follow
+    (its logits would be masked anyway), so ``step`` sees only the live inputs' rows.
     """
     if width < 1 or max_length < 1:
         raise ValueError(f"beam width and max_length must be >= 1, got {width}, {max_length}")
     reorder = reorder or (lambda s, i: select(s, i, 1))
     B, W = batch, width
     state = reorder(state, torch.arange(B).repeat_interleave(W))
-    tokens = torch.full((B * W,), bos, dtype=torch.long)
+    tokens = torch.full((B, W), bos, dtype=torch.long)
     scores = torch.full((B, W), float("-inf"), dtype=torch.float64)
     scores[:, 0] = 0.0  # the W copies of the start: only one may expand
     lengths = torch.zeros(B, W, dtype=torch.float64)
     finished = torch.zeros(B, W, dtype=torch.bool)
     seqs = torch.zeros(B * W, 0, dtype=torch.long)
     offset = (torch.arange(B) * W)[:, None]  # (B, 1) first row of each input
+    held = torch.arange(B)  # the inputs whose rows `state` holds, in order
     for t in range(max_length):
-        logits, state = step(tokens, state)  # (B*W, V)
-        logp = torch.log_softmax(logits.double(), -1).cpu().view(B, W, -1)  # (B, W, V)
+        live = (~finished.all(1)).nonzero().squeeze(1)  # (B',) inputs still writing
+        if len(live) < len(held):  # keep the state of the live inputs only
+            state = reorder(state, _rows(torch.searchsorted(held, live), W))
+            held = live
+        logits, state = step(tokens[live].view(-1), state)  # (B'*W, V)
+        logp = _log_probs(logits, live, B, W)  # (B, W, V)
         V = logp.shape[-1]
         logp[finished] = float("-inf")  # a finished hypothesis only repeats eos, for free
         logp[..., eos][finished] = 0.0
@@ -120,15 +129,52 @@ def beam_search_batch(
         finished = finished.gather(1, parent) | (token == eos)
         rows = (offset + parent).view(-1)  # (B*W,) global rows of the parents
         seqs = torch.cat([seqs[rows], token.view(-1, 1)], 1)
-        state, tokens = reorder(state, rows), token.view(-1)
+        local = (torch.arange(len(live))[:, None] * W + parent[live]).view(-1)
+        state, tokens = reorder(state, local), token  # parents within the live rows
         if bool(finished.all()):
             break
+    return _ranked(seqs.view(B, W, -1).tolist(), scores.tolist(), eos, alpha)
+
+
+def _rows(inputs: Tensor, W: int) -> Tensor:
+    """The W hypothesis rows of each of ``inputs`` (positions): (n,) -> (n*W,)."""
+    return (inputs[:, None] * W + torch.arange(W)).view(-1)
+
+
+def _log_probs(logits: Tensor, live: Tensor, B: int, W: int) -> Tensor:
+    """log-softmax of the live inputs' logits (B'*W, V), in float64, placed in a (B, W, V)
+    tensor; the other inputs' rows (all finished, masked by the caller) hold zeros."""
+    logp = torch.log_softmax(logits.double(), -1).cpu().view(len(live), W, -1)
+    if len(live) == B:
+        return logp
+    full = logp.new_zeros(B, W, logp.shape[-1])
+    full[live] = logp
+    return full
+
+
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """Python's cyclic garbage collector paused: building thousands of small objects that
+    hold no cycles would otherwise trigger collections that scan the whole heap (ten
+    times the building's own time in a translation run)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+@_no_collection()
+def _ranked(seqs: list, scores: list, eos: int, alpha: float) -> list[list[Hypothesis]]:
+    """Each input's hypotheses that were ever reachable, best first."""
     out = []
-    for b in range(B):
+    for rows, row_scores in zip(seqs, scores):
         hyps = [
-            _hypothesis(seqs[b * W + k].tolist(), float(scores[b, k]), eos, alpha)
-            for k in range(W)
-            if scores[b, k] > float("-inf")
+            _hypothesis(tokens, score, eos, alpha)
+            for tokens, score in zip(rows, row_scores)
+            if score > float("-inf")
         ]
         out.append(sorted(hyps, key=lambda h: -h.score))
     return out

@@ -21,6 +21,7 @@ from rnnkit.layers.backends import check_backend, choose, supported
 from rnnkit.layers.checks import check_input
 from rnnkit.layers.config import RecurrentConfig
 from rnnkit.layers.fused import run_fused
+from rnnkit.layers.fused.step import fused_step
 from rnnkit.layers.native import native_mode, run_native
 from rnnkit.layers.onnx import onnx_forward
 from rnnkit.layers.prepared import Prepared, layout, prepare, restore
@@ -246,7 +247,10 @@ class RecurrentLayer(TorchNNAttributes, nn.Module):
 
     # -- streaming -------------------------------------------------------------------
     def step(self, x_t: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
-        """Advance one time step: x_t (B, I) -> (output_t (B, P or H), hx like forward's)."""
+        """Advance one time step: x_t (B, I) -> (output_t (B, P or H), hx like forward's);
+        with autograd off on the CPU, one fused kernel call for every layer."""
+        if (fast := fused_step(self, x_t, hx)) is not None:
+            return fast
         if self.bidirectional:
             raise ValueError(
                 "step() needs a unidirectional layer: the reverse direction reads whole sequences"

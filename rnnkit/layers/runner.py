@@ -68,25 +68,40 @@ def run(
     if reverse:
         x = reverse_padded(x, lengths)
     steps = T if lengths is None or torch.compiler.is_compiling() else int(lengths.max())
-    xp = cell.project_input(x[:steps]).unbind(0)  # T' x (B, G*H): one GEMM for every step
-    mask = None if lengths is None else time_mask(lengths, steps, x.device).unbind(0)  # (B, 1)
+    xp = cell.project_input(x[:steps])  # (T', B, G*H): one GEMM for every step
+    out, state, trace = recur_all(cell, xp, state, lengths=lengths, capture=capture)
+    out = _pad(out, T)  # (T, B, H)
+    trace = {k: _pad(v, T) for k, v in trace.items()}
+    if reverse:
+        out = reverse_padded(out, lengths)
+        trace = {k: reverse_padded(v, lengths) for k, v in trace.items()}
+    return out, state, trace
+
+
+def recur_all(
+    cell: RecurrentCell,
+    xp: Tensor,
+    state: State,
+    *,
+    lengths: Tensor | None = None,
+    capture: bool = False,
+) -> tuple[Tensor, State, Trace]:
+    """The time loop over the projected input xp (T, B, G*H) from ``state``:
+    ``(out (T, B, H), final_state, trace)``, as :func:`run` (lengths, capture)."""
+    mask = None if lengths is None else time_mask(lengths, xp.shape[0], xp.device).unbind(0)
     outs: list[Tensor] = []
     records: list[dict[str, Tensor]] = []
-    for t in range(steps):
-        out_t, new, gates = cell.recur(xp[t], state)
-        if mask is not None:
+    for t, xp_t in enumerate(xp.unbind(0)):
+        out_t, new, gates = cell.recur(xp_t, state)
+        if mask is not None:  # (B, 1)
             new = tuple(torch.where(mask[t], n, s) for n, s in zip(new, state))
             out_t = torch.where(mask[t], out_t, 0.0)
         state = new
         outs.append(out_t)
         if capture:
             records.append(_record(gates, state, None if mask is None else mask[t]))
-    out = _stack(outs, T)  # (T, B, H)
-    trace = {k: _stack([r[k] for r in records], T) for k in records[0]} if records else {}
-    if reverse:
-        out = reverse_padded(out, lengths)
-        trace = {k: reverse_padded(v, lengths) for k, v in trace.items()}
-    return out, state, trace
+    trace = {k: torch.stack([r[k] for r in records]) for k in records[0]} if records else {}
+    return torch.stack(outs), state, trace
 
 
 def _record(gates: dict[str, Tensor], state: State, mask: Tensor | None) -> dict[str, Tensor]:
@@ -97,10 +112,8 @@ def _record(gates: dict[str, Tensor], state: State, mask: Tensor | None) -> dict
     return {k: v.detach() for k, v in rec.items()}
 
 
-def _stack(steps: list[Tensor], total: int) -> Tensor:
-    """Stack per-step (B, H) tensors to (total, B, H), zero-padding missing steps."""
-    out = torch.stack(steps)  # (T', B, H)
-    if out.shape[0] < total:
-        pad = out.new_zeros(total - out.shape[0], *out.shape[1:])
-        out = torch.cat([out, pad])  # (T, B, H)
-    return out
+def _pad(x: Tensor, total: int) -> Tensor:
+    """(T', B, H) zero-padded in time to (total, B, H)."""
+    if x.shape[0] == total:
+        return x
+    return torch.cat([x, x.new_zeros(total - x.shape[0], *x.shape[1:])])

@@ -64,30 +64,55 @@ class DecoderConfig(RecurrentModelConfig, EmbeddingOptions):
 
 @dataclass
 class DecoderState:
-    """Everything one decoding step needs, hypotheses (batch rows) on dim 0 of the tensors
-    (dim 1 of the recurrent state, torch's layout)."""
+    """Everything one decoding step needs, hypotheses (batch rows, N) on dim 0 of the
+    tensors (dim 1 of the recurrent state, torch's layout). The memory is held once per
+    input (M rows): hypothesis r reads memory row r // ``group`` (beam search's W
+    hypotheses of one source share its memory, so reordering them never copies it)."""
 
-    rnn: Any  # h (L, B, H), or (h, c) for an LSTM
-    feed: Tensor | None  # (B, H) h~ of the last step (input feeding)
-    memory: Tensor | None  # (B, S, H) what attention reads
-    keys: Tensor | None  # (B, S, H) the memory's precomputed attention keys
-    mask: Tensor | None  # (B, S) True on real memory positions
-    weights: Tensor | None = None  # (B, S) the last step's attention weights
+    rnn: Any  # h (L, N, H), or (h, c) for an LSTM
+    feed: Tensor | None  # (N, H) h~ of the last step (input feeding)
+    memory: Tensor | None  # (M, S, H) what attention reads
+    keys: Tensor | None  # (M, S, H) the memory's precomputed attention keys
+    mask: Tensor | None  # (M, S) True on real memory positions
+    weights: Tensor | None = None  # (N, S) the last step's attention weights
+    group: int = 1  # hypotheses per memory row: N = M * group
 
     def select(self, index: Tensor) -> DecoderState:
         """The state of hypotheses ``index`` (beam search reordering)."""
 
-        def pick(t: Tensor | None) -> Tensor | None:
-            return None if t is None else t.index_select(0, index.to(t.device))
+        def pick(t: Tensor | None, rows: Tensor = index) -> Tensor | None:
+            return None if t is None else t.index_select(0, rows.to(t.device))
 
+        memory, keys, mask, group = self.memory, self.keys, self.mask, 1
+        if memory is not None:
+            source = index.cpu() // self.group  # the memory row each chosen hypothesis reads
+            group, reads = _groups(source, memory.shape[0], self.group)
+            if reads is not None:  # blocks of `group` rows read one memory row each
+                if len(reads) != memory.shape[0] or bool((reads != torch.arange(len(reads))).any()):
+                    memory, keys, mask = pick(memory, reads), pick(keys, reads), pick(mask, reads)
+            else:
+                memory, keys, mask = pick(memory, source), pick(keys, source), pick(mask, source)
         return DecoderState(
             select(self.rnn, index, 1),
             pick(self.feed),
-            pick(self.memory),
-            pick(self.keys),
-            pick(self.mask),
+            memory,
+            keys,
+            mask,
             pick(self.weights),
+            group,
         )
+
+
+def _groups(source: Tensor, M: int, group: int) -> tuple[int, Tensor | None]:
+    """(g, the memory row of each block) if ``source`` (N,) is blocks of g equal rows
+    (g: the current group, or N / M for a first expansion); else (1, None)."""
+    n = len(source)
+    for g in (group, n // M if M and n % M == 0 else 0):
+        if g > 1 and n % g == 0:
+            blocks = source.view(-1, g)
+            if bool((blocks == blocks[:, :1]).all()):
+                return g, blocks[:, 0]
+    return 1, None
 
 
 class Decoder(nn.Module):
@@ -122,7 +147,10 @@ class Decoder(nn.Module):
         """h (B, [T,] H) -> (h~ like h, attention weights (B, [T,] S) or None)."""
         if self.attention is None:
             return h, None
-        context, weights = self.attention(h, state.keys, state.memory, state.mask)
+        q = h if state.group == 1 else h.view(-1, state.group, h.shape[-1])  # (M, W, H)
+        context, weights = self.attention(q, state.keys, state.memory, state.mask)
+        if state.group > 1:  # each memory row's W hypotheses, back to one row each
+            context, weights = context.reshape(h.shape), weights.flatten(0, 1)
         return torch.tanh(self.combine(torch.cat([context, h], dim=-1))), weights
 
     def step(self, tokens: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState]:

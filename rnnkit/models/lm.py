@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.config import require
+from rnnkit.layers.fused.step import fused_step_logits
 from rnnkit.models.embedding import EmbeddingOptions, TokenEmbedding, check_embedding
 from rnnkit.models.output import Output
 from rnnkit.models.recurrent import RecurrentModelConfig, check_token_ids
@@ -148,12 +149,29 @@ class LanguageModel(nn.Module):
 
         ``state`` is one direction's ``hx``, one half of ``forward``'s pair (None: zeros).
         """
+        fast = None if backward else self._fused_step(token, state)
+        if fast is not None:
+            return fast
         rnn, proj, head = self.direction(backward)
         out, state = rnn.step(self.drop(self.features(token)), state)  # (B, H)
         out = self.drop(out)
         if proj is not None:
             out = proj(out)  # (B, E)
         return head(out), state  # (B, V)
+
+    def _fused_step(self, token: Tensor, state: Any) -> tuple[Tensor, Any] | None:
+        """The forward direction's step as one kernel call (embedding, stack, read-out)
+        when autograd is off on the CPU; None otherwise. It runs once per generated token,
+        so it reads the submodules' dictionaries directly (``nn.Module.__getattr__`` costs
+        about as much as the rest of the call)."""
+        modules = self._modules
+        embedding = modules["embedding"]
+        if self.proj is not None or self.training or embedding.pretrained is not None:
+            return None  # dropout, or a table pieced from pretrained rows: the module path
+        head = modules["head"]._parameters
+        table = embedding._parameters.get("weight")  # (V, E)
+        rnn = modules["rnn"]
+        return fused_step_logits(rnn, token, state, table, head.get("weight"), head.get("bias"))
 
     @torch.no_grad()
     def prime(self, tokens: Tensor, *, backward: bool = False) -> tuple[Tensor, Any]:

@@ -168,3 +168,45 @@ def test_bad_width_is_refused():
     x, lengths = sources(1)
     with pytest.raises(ValueError, match="beam width"):
         beams(m, x, lengths, width=0)
+
+
+def test_the_beams_share_their_sources_memory_and_finished_inputs_leave_the_batch():
+    """Beam search never copies the memory of a source per hypothesis (the W hypotheses
+    of a source read one memory row), and steps only the inputs still writing; the
+    hypotheses are each input's own when decoded alone (where nothing leaves the batch)."""
+    m = tiny(vocab=4, attention="general", seed=1)  # inputs finish at different steps
+    x, lengths = sources(12, seed=2)
+    rows, memories = [], []
+    step = m.decoder.step
+
+    def watched(tokens, state):
+        rows.append(len(tokens))
+        memories.append(state.memory.data_ptr())
+        return step(tokens, state)
+
+    with torch.no_grad():
+        state = m.encode(x, lengths)
+        found = beam_search_batch(
+            watched, state, batch=12, bos=BOS, eos=EOS, width=3, max_length=8, reorder=reorder
+        )
+        alone = [beams(m, x[i : i + 1], lengths[i : i + 1], 3, 8)[0] for i in range(12)]
+    assert rows[0] == 12 * 3 and rows[-1] < rows[0]  # finished inputs dropped out
+    assert len(set(memories[: rows.count(36)])) == 1  # the one memory, never copied
+    for hyps, own in zip(found, alone):
+        assert [h.tokens for h in hyps] == [h.tokens for h in own]
+        assert [h.log_prob for h in hyps] == pytest.approx([h.log_prob for h in own], abs=1e-6)
+
+
+def test_grouped_attention_equals_one_memory_row_per_hypothesis():
+    m = tiny(vocab=7, attention="additive")
+    x, lengths = sources(4, seed=1)
+    with torch.no_grad():
+        state = m.encode(x, lengths)
+        grouped = state.select(torch.arange(4).repeat_interleave(3))  # 3 hypotheses each
+        assert grouped.group == 3 and grouped.memory is state.memory
+        single = grouped.select(torch.tensor([0, 4, 8, 9]))  # not whole groups: one row each
+        assert single.group == 1 and single.memory.shape[0] == 4
+        tokens = torch.tensor([BOS] * 12)
+        logits, _ = m.decoder.step(tokens, grouped)
+        expected, _ = m.decoder.step(tokens[[0, 4, 8, 9]], single)
+    torch.testing.assert_close(logits[[0, 4, 8, 9]], expected, atol=1e-6, rtol=1e-6)

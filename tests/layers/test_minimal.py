@@ -108,14 +108,15 @@ def coefficients(T=6, B=2, H=3):
 @pytest.mark.parametrize("lengths", [None, torch.tensor([6, 3])])
 def test_kernel_scan_gradcheck(lengths):
     need("kernel")
-    assert torch.autograd.gradcheck(
-        lambda a, b, h0: KernelScan.apply(a, b, h0, lengths), coefficients()
-    )
+    f = lambda a, b, h0: KernelScan.apply(a, b, h0, lengths)  # noqa: E731
+    assert torch.autograd.gradcheck(f, coefficients())
+    assert torch.autograd.gradgradcheck(f, coefficients())
 
 
 @pytest.mark.parametrize("T", [1, 5, 10])
 def test_parallel_scan_gradcheck(T):
     assert torch.autograd.gradcheck(ParallelScan.apply, coefficients(T))
+    assert torch.autograd.gradgradcheck(ParallelScan.apply, coefficients(T))
 
 
 def test_parallel_scan_equals_sequential_loop_at_every_length():

@@ -8,8 +8,8 @@ source, compiler flags and CPU (``$RNNKIT_CACHE``, else ``$XDG_CACHE_HOME/rnnkit
 milliseconds. When any of this is missing, :func:`load` returns None and
 :func:`status` says why; the layers then use torch's kernels or the reference loop.
 ``RNNKIT_FUSED=off`` disables the kernels. The per-step float32 GEMMs use rnnkit's
-micro-kernel or torch's BLAS, whichever a probe at load time finds faster
-(``RNNKIT_GEMM=own|blas`` forces one).
+micro-kernel or torch's BLAS, decided once per CPU and recorded with its reason
+(:mod:`rnnkit.layers.fused.choice`; ``RNNKIT_GEMM=own|blas`` forces one).
 """
 
 from __future__ import annotations
@@ -17,21 +17,23 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
-import platform
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from functools import cache
 from pathlib import Path
 
 import torch
 
+from rnnkit.layers.fused import cpu
+from rnnkit.layers.fused.choice import GemmChoice, choose
 from rnnkit.layers.fused.memory import keep_freed_memory
 
 HERE = Path(__file__).parent
-SOURCES = ("kernels.c", "cells.inc", "scan.inc")
+SOURCES = ("kernels.c", "norms.inc", "cells.inc", "scan.inc", "products.inc", "step.inc")
+SOURCES += ("bf16.inc",)
+NO_CHOICE = GemmChoice("blas", "not decided yet")
 FLAGS = ["-O3", "-fPIC", "-shared", "-fopenmp-simd", "-fno-math-errno", "-fno-trapping-math"]
 NATIVE = ["-march=native"]  # the build is cached per CPU, so it may use all of its vector units
 
@@ -43,6 +45,8 @@ class Kernels:
         self.lib = lib
         self.path = path
         self.gemm = "blas"
+        self.choice = NO_CHOICE  # how the GEMM was chosen (see choice.py)
+        self.bf16 = bool(lib.rk_has_bf16())  # bfloat16 products built (AVX512-BF16)
 
     def use_own_gemm(self, on: bool) -> None:
         """Per-step float32 GEMMs by rnnkit's micro-kernel (True) or torch's BLAS."""
@@ -77,7 +81,9 @@ def status() -> str:
     if k is None:
         return f"unavailable: {_reason}"
     gemm = "rnnkit's micro-kernel" if k.gemm == "own" else "torch's BLAS"
-    return f"compiled, per-step GEMMs by {gemm} ({k.path})"
+    c = k.choice
+    where = f"; recorded in {c.recorded}" if c.recorded else ""
+    return f"compiled ({k.path}); per-step GEMMs by {gemm}: {c.reason}{where}"
 
 
 @cache
@@ -104,27 +110,13 @@ def load() -> Kernels | None:
         return None
     keep_freed_memory()
     kernels = Kernels(lib, path)
-    choice = os.environ.get("RNNKIT_GEMM", "auto").lower()
-    kernels.use_own_gemm(choice == "own" or (choice != "blas" and _own_gemm_faster(lib)))
+    kernels.choice = choose(lib, path.parent.parent, _sources())
+    kernels.use_own_gemm(kernels.choice.gemm == "own")
     return kernels
 
 
-PROBES = ((32, 128, 512), (16, 256, 768), (8, 256, 1024))  # (B, H, G*H) of recurrent steps
-
-
-def _own_gemm_faster(lib: ctypes.CDLL, reps: int = 30) -> bool:
-    """Time both float32 GEMM paths at recurrent-step shapes (a few milliseconds)."""
-    total = {0: 0.0, 1: 0.0}
-    g = torch.Generator().manual_seed(0)  # leaves the caller's random state alone
-    for M, K, N in PROBES:
-        a, b = torch.randn(M, K, generator=g), torch.randn(K, N, generator=g)
-        c = torch.empty(M, N)
-        ptrs = [ctypes.c_void_p(t.data_ptr()) for t in (a, b, c)]
-        for own in (0, 1, 0, 1):  # alternate; the first pair warms up
-            start = time.perf_counter()
-            lib.rk_gemm_probe(own, reps, M, N, K, *ptrs)
-            total[own] += time.perf_counter() - start
-    return total[1] < 0.95 * total[0]
+def _sources() -> bytes:
+    return b"".join((HERE / name).read_bytes() for name in SOURCES)
 
 
 def _torch_gemm() -> tuple[int, int] | None:
@@ -149,21 +141,9 @@ def _cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "rnnkit"
 
 
-def _cpu() -> str:
-    """The CPU's identity for the cache key: model and feature flags."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-        lines = [ln for ln in text.splitlines() if ln.startswith(("model name", "flags"))]
-        return "\n".join(sorted(set(lines)))
-    except OSError:
-        return platform.processor() + platform.machine()
-
-
 def _build(compiler: str) -> Path:
-    digest = hashlib.sha256()
-    for name in SOURCES:
-        digest.update((HERE / name).read_bytes())
-    digest.update(" ".join([compiler, *FLAGS, *NATIVE, _cpu()]).encode())
+    digest = hashlib.sha256(_sources())
+    digest.update(" ".join([compiler, *FLAGS, *NATIVE, cpu.identity()]).encode())
     out = _cache_dir() / "kernels" / digest.hexdigest()[:16] / "librnnkit_fused.so"
     if out.exists():
         return out

@@ -1,11 +1,12 @@
 /* rnnkit's fused recurrent kernels, compiled on first use (see build.py).
  *
- * The cells' loops live in cells.inc and the linear scan of minGRU/minLSTM in scan.inc,
- * instantiated here for float and double. GEMMs go
+ * The cells' loops live in cells.inc, the linear scan of minGRU/minLSTM in scan.inc and
+ * the inference step of a whole stack in step.inc, instantiated here for float and double. GEMMs go
  * through torch's own BLAS: the caller hands over the addresses of its sgemm_/dgemm_.
  */
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef void (*sgemm_fn)(const char*, const char*, const int*, const int*, const int*,
@@ -17,7 +18,7 @@ typedef void (*dgemm_fn)(const char*, const char*, const int*, const int*, const
 static sgemm_fn sgemm_p;
 static dgemm_fn dgemm_p;
 
-int rk_version(void) { return 2; }
+int rk_version(void) { return 3; }
 
 void rk_set_gemm(void* s, void* d) {
     sgemm_p = (sgemm_fn)s;
@@ -80,16 +81,30 @@ static inline void tile_1x16(int K, const float* A, long ska, const float* Bm, i
 void rk_sgemm(int M, int N, int K, const float* A, long lda, long ska, const float* Bm, int ldb,
               float beta, float* C, int ldc) {
     int M4 = M - M % 4, N64 = N - N % 64;
-    for (int i = 0; i < M4; i += 4) {
+    if (M <= 64) { /* a recurrent step's few rows: each 64-column block of Bm read once */
         for (int j = 0; j < N64; j += 64)
-            tile_4x64(K, A + i * lda, lda, ska, Bm + j, ldb, beta, C + (long)i * ldc + j, ldc);
-        for (int r = i; r < i + 4; r++)
-            for (int j = N64; j < N; j += 16)
-                tile_1x16(K, A + r * lda, ska, Bm + j, ldb, beta, C + (long)r * ldc + j);
+            for (int i = 0; i < M4; i += 4)
+                tile_4x64(K, A + i * lda, lda, ska, Bm + j, ldb, beta, C + (long)i * ldc + j,
+                          ldc);
+    } else { /* many rows (a weight gradient's): each row block of A meets all of Bm */
+        for (int i = 0; i < M4; i += 4)
+            for (int j = 0; j < N64; j += 64)
+                tile_4x64(K, A + i * lda, lda, ska, Bm + j, ldb, beta, C + (long)i * ldc + j,
+                          ldc);
     }
-    for (int r = M4; r < M; r++)
-        for (int j = 0; j < N; j += 16)
+    for (int r = 0; r < M; r++) /* the edges: columns past N64, rows past M4 */
+        for (int j = r < M4 ? N64 : 0; j < N; j += 16)
             tile_1x16(K, A + r * lda, ska, Bm + j, ldb, beta, C + (long)r * ldc + j);
+}
+
+/* A weight gradient, C (M, N) = D^T H over all R rows: D (R, M), H (R, N) row-major, N a
+ * multiple of 16; the micro-kernel reads D^T in place (no transposed copy), R in blocks of
+ * 256 rows so that H's block stays in cache while every row of C meets it. */
+void rk_wgrad_f32(int R, int M, int N, const float* D, const float* H, float* C) {
+    for (int r = 0; r < R; r += 256) {
+        int n = R - r < 256 ? R - r : 256;
+        rk_sgemm(M, N, n, D + (long)r * M, 1, M, H + (long)r * N, N, r ? 1.0f : 0.0f, C, N);
+    }
 }
 
 static void gemm_f32(int M, int N, int K, const float* A, int lda, const float* Bm, int ldb,
@@ -138,20 +153,95 @@ static inline float fast_expf(float x) {
     return p * scale;
 }
 
+/* The vectors of the inference step (step.inc): 64 bytes of float or double, and TREE,
+ * which reduces WIDE accumulators to one vector holding each one's sum (pairwise
+ * shuffles and adds, log2(WIDE) levels, the i-th sum in lane i). */
+typedef float vec_f32 __attribute__((vector_size(64), aligned(4)));
+typedef double vec_f64 __attribute__((vector_size(64), aligned(8)));
+typedef int32_t idx_f32 __attribute__((vector_size(64)));
+typedef int64_t idx_f64 __attribute__((vector_size(64)));
+#define HALVES(a, b, m, h) (__builtin_shuffle(a, b, m) + __builtin_shuffle(a, b, m + h))
+
+static inline vec_f32 tree_f32(const vec_f32* a) {
+    const idx_f32 m0 = {0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23};
+    const idx_f32 m1 = {0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27};
+    const idx_f32 m2 = {0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29};
+    const idx_f32 m3 = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+    vec_f32 b[8], c[4], d[2];
+    for (int i = 0; i < 8; i++) b[i] = HALVES(a[2 * i], a[2 * i + 1], m0, 8);
+    for (int i = 0; i < 4; i++) c[i] = HALVES(b[2 * i], b[2 * i + 1], m1, 4);
+    for (int i = 0; i < 2; i++) d[i] = HALVES(c[2 * i], c[2 * i + 1], m2, 2);
+    return HALVES(d[0], d[1], m3, 1);
+}
+
+static inline vec_f64 tree_f64(const vec_f64* a) {
+    const idx_f64 m0 = {0, 1, 2, 3, 8, 9, 10, 11};
+    const idx_f64 m1 = {0, 1, 4, 5, 8, 9, 12, 13};
+    const idx_f64 m2 = {0, 2, 4, 6, 8, 10, 12, 14};
+    vec_f64 b[4], c[2];
+    for (int i = 0; i < 4; i++) b[i] = HALVES(a[2 * i], a[2 * i + 1], m0, 4);
+    for (int i = 0; i < 2; i++) c[i] = HALVES(b[2 * i], b[2 * i + 1], m1, 2);
+    return HALVES(c[0], c[1], m2, 1);
+}
+
+/* One layer of a stack for the inference step (step.inc), filled in by step.py: the
+ * cell's kind, gates G, sizes, and its weights in torch's layouts (NULL where absent). */
+typedef struct {
+    int64_t kind, G, I, H, P;
+    const void* w[12];
+} rk_layer;
+/* A stack for the step: its layers, and optionally an embedding table in front (V_in
+ * rows of the first layer's I) and a read-out behind it (Wo (V_out, P), bo (V_out)). */
+typedef struct {
+    int64_t nl;
+    const rk_layer* layers;
+    const void* table;
+    int64_t V_in;
+    const void *Wo, *bo;
+    int64_t V_out;
+} rk_stack;
+enum { RK_RNN_TANH, RK_RNN_RELU, RK_GRU, RK_GRU_CHO, RK_LSTM, RK_MINGRU, RK_MINLSTM };
+enum { W_IH, B_IH, W_HH, B_HH, LNI_W, LNI_B, LNH_W, LNH_B, LNC_W, LNC_B, PEEP, W_HR };
+
 #define REAL float
 #define SUF f32
 #define EXP fast_expf
 #define SQRT sqrtf
+#define LOG1P log1pf
+#define VEC vec_f32
+#define TREE tree_f32
+#define LANES 16
+#define WIDE 16
+#define QUAD 4
+#include "norms.inc"
 #include "cells.inc"
 #include "scan.inc"
+#include "products.inc"
+#include "step.inc"
 #undef REAL
 #undef SUF
 #undef EXP
 #undef SQRT
+#undef LOG1P
+#undef VEC
+#undef TREE
+#undef LANES
+#undef WIDE
+#undef QUAD
 
 #define REAL double
 #define SUF f64
 #define EXP exp
 #define SQRT sqrt
+#define LOG1P log1p
+#define VEC vec_f64
+#define TREE tree_f64
+#define LANES 8
+#define WIDE 8
+#define QUAD 2
+#include "norms.inc"
 #include "cells.inc"
 #include "scan.inc"
+#include "products.inc"
+#include "step.inc"
+#include "bf16.inc"

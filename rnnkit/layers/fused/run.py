@@ -9,19 +9,15 @@ kernel call (:mod:`rnnkit.layers.fused.functions`).
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from rnnkit.cells import ChoGRUCell, GRUCell, LSTMCell, MinimalCell, RNNCell
 from rnnkit.cells.base import RecurrentCell, State
 from rnnkit.layers.fused.build import load
-from rnnkit.layers.fused.functions import (
-    SUFFIX,
-    ChoGRUSequence,
-    GRUSequence,
-    LSTMSequence,
-    RNNSequence,
-)
+from rnnkit.layers.fused.functions import SUFFIX, ChoGRUSequence, GRUSequence, RNNSequence
 from rnnkit.layers.fused.gemm import Projection
+from rnnkit.layers.fused.lstm import LSTMSequence
 from rnnkit.layers.fused.scan import scan_recur
 from rnnkit.layers.runner import Trace, reverse_padded
 
@@ -58,17 +54,27 @@ def _ln(cell: RecurrentCell, name: str) -> tuple[Tensor | None, Tensor | None]:
 
 
 def _project(cell: RecurrentCell, x: Tensor) -> Tensor:
-    """W_ih x + b_ih (layer-normalised before the bias if the cell says so) for every step.
+    """W_ih x + b_ih (layer-normalised before the bias if the cell says so) for every step;
+    for the layer-normalised LSTM the raw W_ih x (its kernel normalises it).
 
     Under CPU autocast the cell's own projection runs in bfloat16 and the result comes
     back to the recurrence's float32."""
     dtype = cell.weight_ih.dtype
+    if _raw_input(cell) and torch.is_autocast_enabled("cpu"):
+        return F.linear(x, cell.weight_ih).to(dtype).contiguous()  # in autocast's dtype
+    if _raw_input(cell):
+        return Projection.apply(x.to(dtype).contiguous(), cell.weight_ih, None)
     if torch.is_autocast_enabled("cpu"):
         return cell.project_input(x).to(dtype).contiguous()
     if not cell.layer_norm:
         return Projection.apply(x.to(dtype).contiguous(), cell.weight_ih, cell.bias_ih)
     xp = cell.ln_ih(Projection.apply(x.to(dtype).contiguous(), cell.weight_ih, None))
     return (xp if cell.bias_ih is None else xp + cell.bias_ih).contiguous()
+
+
+def _raw_input(cell: RecurrentCell) -> bool:
+    """Whether the kernel takes the raw W_ih x and normalises it (the layer-norm LSTM)."""
+    return isinstance(cell, LSTMCell) and cell.layer_norm
 
 
 def _recur(cell: RecurrentCell, xp: Tensor, state: State, lengths: Tensor | None):
@@ -79,18 +85,17 @@ def _recur(cell: RecurrentCell, xp: Tensor, state: State, lengths: Tensor | None
     if isinstance(cell, LSTMCell):
         h0, c0 = state
         peep = cell.weight_ch if cell.peephole else None
-        ln_w, ln_b = _ln(cell, "ln_hh")
-        lnc_w, lnc_b = _ln(cell, "ln_c")
-        out, h, c = LSTMSequence.apply(xp, h0, c0, W, b, peep, ln_w, ln_b, lnc_w, lnc_b, lengths)
+        ln = (*_ln(cell, "ln_hh"), *_ln(cell, "ln_c"), *_ln(cell, "ln_ih"))
+        b_ih = cell.bias_ih if cell.layer_norm else None  # in xp without layer norm
+        out, h, c = LSTMSequence.apply(xp, h0, c0, W, b, peep, *ln, b_ih, lengths, cell)
         return out, (h, c)
     (h0,) = state
     if isinstance(cell, ChoGRUCell):
-        out, h = ChoGRUSequence.apply(xp, h0, W, b, lengths)
+        out, h = ChoGRUSequence.apply(xp, h0, W, b, lengths, cell)
     elif isinstance(cell, GRUCell):
-        out, h = GRUSequence.apply(xp, h0, W, b, *_ln(cell, "ln_hh"), lengths)
+        out, h = GRUSequence.apply(xp, h0, W, b, *_ln(cell, "ln_hh"), lengths, cell)
     else:
-        relu = cell.nonlinearity == "relu"
-        out, h = RNNSequence.apply(xp, h0, W, b, *_ln(cell, "ln_hh"), lengths, relu)
+        out, h = RNNSequence.apply(xp, h0, W, b, *_ln(cell, "ln_hh"), lengths, cell)
     return out, (h,)
 
 

@@ -14,6 +14,10 @@ recurrence is left to run over time. Two implementations, equal to the reference
   products of a only (no logarithms or divisions), so as exact as the sequential loop.
   Its backward is the same scan run in reverse time.
 
+Both backwards are exact but not themselves differentiable: when autograd builds a graph
+through them (second-order gradients) the scan is rerun step by step with autograd
+(:mod:`rnnkit.layers.fused.higher`).
+
 Shapes: ``T`` time, ``B`` batch, ``H`` hidden units, ``G`` gate blocks.
 """
 
@@ -24,12 +28,12 @@ from typing import Any
 
 import torch
 from torch import Tensor
-from torch.autograd.function import once_differentiable
 
 from rnnkit.cells.base import State
 from rnnkit.cells.minimal import MinimalCell
 from rnnkit.layers.fused.build import load
 from rnnkit.layers.fused.functions import SUFFIX, _grad, _kernels
+from rnnkit.layers.fused.higher import graph_wanted, recomputed_scan
 from rnnkit.layers.runner import time_mask
 
 METHODS = ("auto", "kernel", "parallel")
@@ -43,13 +47,14 @@ class KernelScan(torch.autograd.Function):
         T, B, H = a.shape
         out, hT = a.new_empty(T, B, H), a.new_empty(B, H)
         _kernels().call(f"rk_scan_fwd_{SUFFIX[a.dtype]}", T, B, H, a, b, h0, lengths, out, hT)
-        ctx.save_for_backward(a, h0, out, lengths)
+        ctx.save_for_backward(a, b, h0, out, lengths)
         return out, hT
 
     @staticmethod
-    @once_differentiable
     def backward(ctx: Any, gout: Tensor | None, ghT: Tensor | None):
-        a, h0, out, lengths = ctx.saved_tensors
+        a, b, h0, out, lengths = ctx.saved_tensors
+        if graph_wanted():  # second order: rerun with autograd
+            return (*recomputed_scan(ctx, a, b, h0, lengths, gout, ghT), None)
         T, B, H = a.shape
         gout, carry = _grad(gout, out), _grad(ghT, h0).clone()  # carry: dL/dh_T -> dL/dh_0
         da, db = torch.empty_like(a), torch.empty_like(a)
@@ -93,13 +98,14 @@ class ParallelScan(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor, h0: Tensor):
         out = linear_scan(a, b, h0)  # (T, B, H)
-        ctx.save_for_backward(a, h0, out)
+        ctx.save_for_backward(a, b, h0, out)
         return out, out[-1].clone()
 
     @staticmethod
-    @once_differentiable
     def backward(ctx: Any, gout: Tensor | None, ghT: Tensor | None):
-        a, h0, out = ctx.saved_tensors
+        a, b, h0, out = ctx.saved_tensors
+        if graph_wanted():  # second order: rerun with autograd
+            return tuple(recomputed_scan(ctx, a, b, h0, None, gout, ghT))
         gout, ghT = _grad(gout, out), _grad(ghT, h0)
         # g_t = dL/dh_t = gout_t + a_{t+1} g_{t+1}: the same scan in reverse time from ghT
         a_next = torch.cat([a[1:], a.new_ones(1, *a.shape[1:])])  # (T, B, H)
