@@ -177,6 +177,27 @@ def test_a_tied_language_model_reads_out_with_frozen_vectors() -> None:
     assert torch.equal(m.embedding.pretrained, before)
 
 
+@pytest.mark.parametrize("tie", [True, False])
+def test_a_generating_step_reads_the_pretrained_rows(tie) -> None:
+    """Streaming a language model on vectors (no autograd: the fused step's conditions)
+    gives the logits of reading the whole prefix."""
+    c = LMConfig(
+        vocab_size=V, hidden_size=E, embed_size=E, tie_weights=tie, pretrained_vectors=True
+    )
+    torch.manual_seed(0)
+    m = LanguageModel(c).eval()
+    m.embedding.load_vectors(vectors(), FOUND)
+    with torch.no_grad():  # as after fine-tuning: the two tables no longer agree
+        m.embedding.weight[torch.as_tensor(FOUND)] += 1.0
+    x = torch.tensor([[0, 3, 8, 1, 4]])  # (1, T): rows found and not found
+    with torch.no_grad():
+        logits, _ = m.read(x)  # (1, T, V)
+        state = None
+        for t in range(x.shape[1]):
+            step, state = m.step(x[:, t], state)  # (1, V)
+            torch.testing.assert_close(step, logits[:, t], atol=1e-6, rtol=1e-5)
+
+
 def test_seq2seq_embeddings_take_vectors_on_both_sides() -> None:
     c = Seq2SeqConfig(
         source_vocab=V,
